@@ -1,0 +1,1 @@
+"""Notebook stages: load, solution markers, sanitizing preprocessors, execution, extraction."""

@@ -1,0 +1,153 @@
+"""Execute a sanitized notebook through nbclient in a sandboxed kernel, recording each cell.
+
+Unlike a plain `nbclient.execute`, a failing cell does not end the run (later cells may still
+define graded functions), output is capped per cell, a timeout interrupts only that cell, and a
+dead kernel or the per-submission deadline ends the run with a record instead of an exception.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import Any, Dict, Int
+
+from ..sandbox.process import Limits, kill_group, sandboxed_command
+
+OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
+
+
+@dataclass
+class CellRun:
+    index: int
+    cell_id: str
+    status: str
+    error: str = ""  # "ename: evalue" for errors; a sentence for timeouts and deaths
+    seconds: float = 0.0
+
+
+@dataclass
+class Execution:
+    notebook: nbformat.NotebookNode
+    cells: list[CellRun] = field(default_factory=list)
+    seconds: float = 0.0
+    deadline_exceeded: bool = False
+
+    @property
+    def first_failure(self) -> CellRun | None:
+        return next((c for c in self.cells if c.status != OK), None)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel started through the sandbox launcher with the student environment only."""
+
+    sandbox_env = Dict(help="The complete environment of the kernel process")
+    sandbox_limits = Any(Limits(), help="grader.sandbox.process.Limits")
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return sandboxed_command(super().format_kernel_cmd(extra_arguments), self.sandbox_limits)
+
+    async def _async_pre_start_kernel(self, **kw):
+        kw["env"] = dict(self.sandbox_env)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+class CappedClient(NotebookClient):
+    """nbclient with a per-cell output cap, so 100 MB of prints cannot swamp the grader."""
+
+    max_output_bytes = Int(100_000, help="Output kept per cell; the rest is replaced by a note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._output_bytes: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(str(content))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size <= self.max_output_bytes:
+            return super().output(outs, msg, display_id, cell_index)
+        if used > self.max_output_bytes:
+            return None
+        room = self.max_output_bytes - used
+        if msg["msg_type"] == "stream" and room > 0:  # keep the head of a long print
+            head = dict(msg, content=dict(content, text=content.get("text", "")[:room]))
+            super().output(outs, head, display_id, cell_index)
+        note = f"[grader] output truncated: this cell printed more than {self.max_output_bytes} bytes\n"
+        outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        return None
+
+
+def execute(nb: nbformat.NotebookNode, *, run_dir: Path, env: dict[str, str], limits: Limits,
+            cell_timeout: float = 120, total_timeout: float = 900,
+            max_output_bytes: int = 100_000) -> Execution:
+    """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel."""
+    return asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes))
+
+
+async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes) -> Execution:
+    nb = nbformat.from_dict(nb)
+    # IPC (Unix sockets in the run directory) instead of TCP: works across network namespaces
+    # and leaves no kernel port open on the machine.
+    km = SandboxedKernelManager(kernel_name="python3", sandbox_env=env, sandbox_limits=limits,
+                                transport="ipc", ip=str(run_dir / "kernel"),
+                                connection_file=str(run_dir / "kernel.json"))
+    client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
+                          interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
+                          max_output_bytes=max_output_bytes, kernel_name="python3",
+                          resources={"metadata": {"path": str(run_dir)}})
+    run = Execution(notebook=nb)
+    start = time.monotonic()
+    try:
+        async with client.async_setup_kernel():
+            await asyncio.wait_for(_run_cells(client, nb, run), timeout=total_timeout)
+    except asyncio.TimeoutError:
+        run.deadline_exceeded = True
+        _mark_rest(run, nb, TIMEOUT, f"not run: the notebook exceeded its {total_timeout:.0f} s limit")
+    except DeadKernelError:
+        _mark_rest(run, nb, NOT_RUN, "not run: the kernel had died")
+    finally:
+        if km.provisioner is not None and getattr(km.provisioner, "process", None) is not None:
+            kill_group(km.provisioner.process.pid)
+    run.seconds = time.monotonic() - start
+    return run
+
+
+async def _run_cells(client: CappedClient, nb, run: Execution) -> None:
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        began = time.monotonic()
+        record = CellRun(index, cell.get("id", f"cell-{index}"), OK)
+        try:
+            await client.async_execute_cell(cell, index)
+        except CellTimeoutError:
+            record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"
+        except DeadKernelError:
+            record.status = DIED
+            record.error = ("the kernel died (the process exited or was killed, for example by "
+                            "os._exit, a crash, or the memory limit)")
+            record.seconds = time.monotonic() - began
+            run.cells.append(record)
+            raise
+        record.seconds = time.monotonic() - began
+        error = next((o for o in cell.outputs if o.output_type == "error"), None)
+        if error is not None and record.status == OK:
+            record.status, record.error = ERROR, f"{error.ename}: {error.evalue}"
+            if error.ename == "KeyboardInterrupt" and record.seconds >= client.timeout:
+                # interrupt_on_timeout turns a timeout into an interrupted cell
+                record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"
+        run.cells.append(record)
+
+
+def _mark_rest(run: Execution, nb, status: str, message: str) -> None:
+    done = {c.index for c in run.cells}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and index not in done:
+            run.cells.append(CellRun(index, cell.get("id", f"cell-{index}"), status, message))

@@ -1,0 +1,75 @@
+"""The SQLite gradebook: every result is committed the moment its submission finishes.
+
+Keyed by the notebook's content hash and the grading fingerprint (grader version, rubric, options
+that change verdicts), so a rerun after an interruption, or with unchanged files, grades only
+what is new. WAL mode keeps a reader (the exporter) and the writer out of each other's way, and a
+SIGKILL loses at most the submission that was being graded.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from .model import SubmissionResult
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results (
+    submission  TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    result      TEXT NOT NULL,
+    graded_at   REAL NOT NULL,
+    PRIMARY KEY (submission, sha256, fingerprint)
+);
+"""
+
+
+class GradebookError(Exception):
+    pass
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise GradebookError(f"{path} has gradebook schema {row[0]}, this grader writes "
+                                 f"{SCHEMA_VERSION}: use another --out folder.")
+
+    def lookup(self, submission: str, sha256: str, fingerprint: str) -> SubmissionResult | None:
+        """A finished result for this content, under this name or (a copied notebook) another."""
+        row = self._db.execute(
+            "SELECT submission, result FROM results WHERE sha256=? AND fingerprint=? "
+            "ORDER BY submission = ? DESC LIMIT 1", (sha256, fingerprint, submission)).fetchone()
+        if row is None:
+            return None
+        result = SubmissionResult.from_dict(json.loads(row[1]))
+        result.submission = submission
+        return result
+
+    def record(self, result: SubmissionResult, fingerprint: str) -> None:
+        """Commit one result now (autocommit), replacing an older one for the same key."""
+        self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
+                         (result.submission, result.sha256, fingerprint,
+                          json.dumps(result.to_dict()), time.time()))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
