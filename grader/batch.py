@@ -1,0 +1,129 @@
+"""Grade a batch of notebooks into an output folder, resumably.
+
+Each finished submission is committed to the gradebook at once; a rerun (after a crash, a kill,
+or with new files) reuses every result whose notebook and grading options are unchanged. The
+exports (grades.json, grades.csv, Gradescope results) are rewritten atomically at the end from the
+gradebook, in a deterministic order.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .notebook.load import discover, sha256_of
+from .pipeline import CHECK_IDS, Options, error_result, grade_notebook, submission_name
+from .render.files import write_atomic
+from .render.gradescope import gradescope_results
+from .render.tables import grades_csv, grades_json
+from .results.gradebook import Gradebook
+from .results.model import ERROR, GradingRun, SubmissionResult
+
+GRADEBOOK = "gradebook.sqlite"
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    name: str
+    sha256: str
+
+
+def plan(paths: list[Path]) -> tuple[list[Job], list[Path]]:
+    """Jobs with unique submission names (two `alice.ipynb` in different folders stay apart)."""
+    found, missing = discover(paths)
+    names = [submission_name(p) for p in found]
+    jobs = []
+    for path, name in zip(found, names):
+        if names.count(name) > 1:
+            name = f"{path.parent.name}__{name}"
+        jobs.append(Job(path, name, sha256_of(path)))
+    return jobs, missing
+
+
+def grade_one(job: Job, options: Options, executed_dir: Path) -> SubmissionResult:
+    """Never raises: even a grader bug becomes an `error` row for this submission alone."""
+    try:
+        result = grade_notebook(job.path, options, name=job.name, executed_dir=executed_dir)
+    except Exception as exc:  # noqa: BLE001 - the batch must go on
+        result = error_result(job.name, job.sha256, f"internal grader error: {type(exc).__name__}: {exc}",
+                              options.rubric)
+    result.sha256 = job.sha256
+    return result
+
+
+def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int = 1,
+                on_result: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
+    """Grade `paths` into `out_dir`; `on_result(result, reused)` is called as each one finishes."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs, missing = plan(paths)
+    fingerprint = options.fingerprint()
+    run = GradingRun()
+    for path in missing:
+        run.submissions.append(error_result(submission_name(path), "", f"{path} does not exist.",
+                                            options.rubric))
+    executed_dir = out_dir / "executed"
+    with Gradebook(out_dir / GRADEBOOK) as book:
+        todo = []
+        for job in jobs:
+            cached = book.lookup(job.name, job.sha256, fingerprint) if job.sha256 else None
+            if cached is not None:
+                run.submissions.append(cached)
+                if on_result:
+                    on_result(cached, True)
+            else:
+                todo.append(job)
+
+        # Identical notebooks (a copied submission) are graded once and recorded under each name.
+        twins: dict[str, list[Job]] = {}
+        unique = []
+        for job in todo:
+            if job.sha256 and job.sha256 in twins:
+                twins[job.sha256].append(job)
+            else:
+                twins[job.sha256] = []
+                unique.append(job)
+
+        def finished(result: SubmissionResult) -> None:
+            executed = executed_dir / f"{result.submission}.ipynb"
+            for name in [result.submission] + [twin.name for twin in twins.get(result.sha256, [])]:
+                copy = SubmissionResult.from_dict(result.to_dict())
+                copy.submission = name
+                if name != result.submission and executed.exists():
+                    shutil.copyfile(executed, executed_dir / f"{name}.ipynb")
+                if copy.sha256:
+                    book.record(copy, fingerprint)
+                run.submissions.append(copy)
+                if on_result:
+                    on_result(copy, name != result.submission)
+
+        if workers <= 1 or len(unique) <= 1:
+            for job in unique:
+                finished(grade_one(job, options, executed_dir))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context) as pool:
+                futures = [pool.submit(grade_one, job, options, executed_dir) for job in unique]
+                for future in as_completed(futures):
+                    finished(future.result())
+    export(run, out_dir)
+    return run
+
+
+def export(run: GradingRun, out_dir: Path) -> None:
+    write_atomic(out_dir / "grades.json", grades_json(run))
+    write_atomic(out_dir / "grades.csv", grades_csv(run, list(CHECK_IDS)))
+    for sub in run.submissions:
+        write_atomic(out_dir / "gradescope" / sub.submission / "results.json", gradescope_results(sub))
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def any_errors(run: GradingRun) -> bool:
+    return any(sub.status == ERROR for sub in run.submissions)

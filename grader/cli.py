@@ -1,0 +1,113 @@
+"""`python -m grader grade|check|validate|strip`: the instructor's, the student's and CI's entry points."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .sandbox.process import GiB, Limits
+
+
+def _options(args: argparse.Namespace):
+    from .pipeline import Options
+
+    return Options(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                   limits=Limits(memory_bytes=int(args.memory_limit * GiB)),
+                   data_dir=args.data, fl_round=args.fl_round, rubric_path=args.rubric)
+
+
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cell-timeout", type=float, default=120.0, metavar="S",
+                        help="seconds one notebook cell may run (default 120)")
+    parser.add_argument("--notebook-timeout", type=float, default=900.0, metavar="S",
+                        help="seconds a whole notebook may run (default 900)")
+    parser.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
+                        help="address-space limit of each student process in GiB (default 8)")
+    parser.add_argument("--fl-round", choices=("auto", "on", "off"), default="auto",
+                        help="run the federated round check: auto = only where CUDA is available")
+    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help="real CIFAR-100 folder (cifar-100-python with train and test); "
+                             "default: $GRADER_CIFAR100_DIR, else synthetic data")
+    parser.add_argument("--rubric", type=Path, default=None, metavar="TOML",
+                        help="points per check (default: grader/checks/rubric.toml)")
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .batch import any_errors, default_workers, grade_batch
+
+    options = _options(args)
+    workers = args.workers or default_workers()
+
+    def progress(result, reused: bool) -> None:
+        how = "unchanged, kept" if reused else f"{sum(result.timings.values()):.1f} s"
+        print(f"  {result.submission}: {result.status}, {result.score:g}/{result.max_score:g} ({how})",
+              flush=True)
+
+    print(f"Grading {', '.join(map(str, args.paths))} into {args.out} with {workers} worker(s)", flush=True)
+    run = grade_batch(args.paths, args.out, options, workers=workers, on_result=progress)
+    errors = sum(1 for s in run.submissions if s.status == "error")
+    print(f"{len(run.submissions)} submission(s), {errors} could not be graded. "
+          f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/")
+    return 1 if any_errors(run) else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .pipeline import grade_notebook
+    from .render.terminal import print_report
+
+    result = grade_notebook(args.notebook, _options(args))
+    print_report(result)
+    ok = result.status == "graded" and all(c.status in ("passed", "skipped") for c in result.checks)
+    return 0 if ok else 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate
+
+    return 0 if validate(_options(args), workers=args.workers) else 1
+
+
+def cmd_strip(args: argparse.Namespace) -> int:
+    from .notebook.markers import MarkerError, strip_file
+
+    try:
+        strip_file(args.reference, args.output)
+    except (MarkerError, OSError) as exc:
+        print(f"strip failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade notebooks or folders of notebooks into a gradebook")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    grade.add_argument("--out", type=Path, default=Path("grades"), metavar="DIR")
+    grade.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="submissions graded in parallel (default: number of cores)")
+    _add_grading_options(grade)
+    grade.set_defaults(func=cmd_grade)
+
+    check = sub.add_parser("check", help="self-check one notebook before the quiz")
+    check.add_argument("notebook", type=Path)
+    _add_grading_options(check)
+    check.set_defaults(func=cmd_check)
+
+    validate = sub.add_parser("validate", help="CI of the course material")
+    validate.add_argument("--workers", type=int, default=0, metavar="N")
+    _add_grading_options(validate)
+    validate.set_defaults(func=cmd_validate)
+
+    strip = sub.add_parser("strip", help="make the student template from the reference")
+    strip.add_argument("reference", type=Path)
+    strip.add_argument("-o", "--output", type=Path, required=True)
+    strip.set_defaults(func=cmd_strip)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,129 @@
+"""Grade one notebook: load -> sanitize -> execute -> extract -> check -> record.
+
+Every failure of the submission becomes part of its result (a failed or errored check, or a row
+with status `error`); only a bug in the grader itself may raise, and the batch turns even that
+into a row.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import __version__
+from .checks import run_checks
+from .checks.rubric import Rubric, load_rubric
+from .environment import layout
+from .environment.data import resolve_data_dir
+from .notebook.execute import Execution, execute
+from .notebook.extract import Definitions
+from .notebook.load import NotebookError, load_notebook, sha256_of
+from .notebook.preprocessors import sanitize
+from .results.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, SubmissionResult
+from .sandbox.process import Limits
+
+REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "exercise.ipynb"
+TASK_CHECKS = ("task1_seeded_choice", "task1_random_seed", "task2_partition", "task3_lr_schedule",
+               "task4a_load_payload", "task4b_extra_test")
+CHECK_IDS = (*TASK_CHECKS, "notebook_runs", "fl_round")
+
+
+@dataclass
+class Options:
+    """What a grading run may vary; `fingerprint` covers everything that can change a verdict."""
+
+    cell_timeout: float = 120.0
+    notebook_timeout: float = 900.0
+    limits: Limits = field(default_factory=Limits)
+    data_dir: Path | None = None
+    fl_round: str = "auto"
+    rubric_path: Path | None = None
+
+    @functools.cached_property
+    def rubric(self) -> Rubric:
+        return load_rubric(self.rubric_path)
+
+    def fingerprint(self) -> str:
+        parts = [__version__, repr(sorted(self.rubric.points.items())), self.fl_round,
+                 str(self.data_dir or ""), sha256_of(REFERENCE)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def reference_definitions() -> Definitions:
+    return Definitions.from_notebook(nbformat.read(REFERENCE, as_version=4))
+
+
+def submission_name(path: Path) -> str:
+    return path.name[:-len(".ipynb")] if path.name.endswith(".ipynb") else path.name
+
+
+def error_result(name: str, sha: str, message: str, rubric: Rubric) -> SubmissionResult:
+    """A row for a notebook that could not be graded: every check errored, nothing lost."""
+    checks = [CheckResult(cid, ERROR, 0.0, rubric.points[cid], feedback=message) for cid in CHECK_IDS
+              if cid != "fl_round"]
+    return SubmissionResult.from_error(name, sha, message, checks)
+
+
+def grade_notebook(path: Path, options: Options, *, name: str | None = None,
+                   executed_dir: Path | None = None) -> SubmissionResult:
+    """The result for one notebook file; writes the executed notebook into `executed_dir`."""
+    name, sha = name or submission_name(path), sha256_of(path)
+    try:
+        nb = load_notebook(path)
+    except NotebookError as exc:
+        return error_result(name, sha, str(exc), options.rubric)
+    timings: dict[str, float] = {}
+    work = Path(tempfile.mkdtemp(prefix="grade-"))
+    try:
+        run = _student_run(work / "notebook", options)
+        began = time.monotonic()
+        execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(), limits=options.limits,
+                            cell_timeout=options.cell_timeout, total_timeout=options.notebook_timeout)
+        timings["execute"] = time.monotonic() - began
+        if executed_dir is not None:
+            executed_dir.mkdir(parents=True, exist_ok=True)
+            nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")
+
+        began = time.monotonic()
+        counter = itertools.count()
+
+        def check_run() -> tuple[Path, dict[str, str]]:
+            run = _student_run(work / f"check-{next(counter)}", options)
+            return run.work_dir, run.env()
+
+        checks = run_checks(Definitions.from_notebook(nb), reference_definitions(),
+                            run_dir_factory=check_run, rubric=options.rubric)
+        timings["checks"] = time.monotonic() - began
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    checks.append(notebook_runs(execution, options.rubric))
+    checks.append(CheckResult("fl_round", SKIPPED, 0.0, 0.0,
+                              feedback="The federated round is not run by this grader yet."))
+    return SubmissionResult(name, sha, checks=checks, timings=timings)
+
+
+def _student_run(run_dir: Path, options: Options) -> layout.RunLayout:
+    return layout.build_run_dir(run_dir, resolve_data_dir(options.data_dir))
+
+
+def notebook_runs(execution: Execution, rubric: Rubric) -> CheckResult:
+    """Did every cell run? Names the first failing cell (cells count from 1, as in Jupyter)."""
+    points = rubric.points["notebook_runs"]
+    failure = execution.first_failure
+    if failure is None:
+        return CheckResult("notebook_runs", PASSED, points, points,
+                           feedback=f"All {len(execution.cells)} code cells ran without error.")
+    failed = [c for c in execution.cells if c.status != "ok"]
+    return CheckResult(
+        "notebook_runs", FAILED, 0.0, points, cell_id=failure.cell_id,
+        feedback=(f"Cell {failure.index + 1} failed first ({failure.error}); "
+                  f"{len(failed)} of {len(execution.cells)} code cells did not run cleanly. "
+                  "Run the notebook top to bottom (Restart & Run All) and fix the first error."))

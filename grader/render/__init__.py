@@ -1,0 +1,1 @@
+"""Renderers: turn the results model into files and text. They never recompute verdicts."""

@@ -1,0 +1,27 @@
+"""grades.json and grades.csv: the gradebook of one run, in a deterministic order."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..results.model import GradingRun
+
+
+def grades_json(run: GradingRun) -> str:
+    return json.dumps(run.to_dict(), indent=2, sort_keys=False) + "\n"
+
+
+def grades_csv(run: GradingRun, check_ids: list[str]) -> str:
+    """A row per submission, a column per check, then the total."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", "sha256", "status", *check_ids, "score", "max_score", "error"])
+    for sub in run.sorted():
+        scores = []
+        for check_id in check_ids:
+            check = sub.check(check_id)
+            scores.append("" if check is None or check.status == "skipped" else check.score)
+        writer.writerow([sub.submission, sub.sha256, sub.status, *scores, sub.score, sub.max_score,
+                         sub.error or ""])
+    return out.getvalue()

@@ -1,0 +1,113 @@
+"""CI of the course material: the reference, the template and every sample submission.
+
+- the committed template is the stripped reference, byte for byte;
+- the reference runs top to bottom, every course test cell prints "Test passed.", full marks;
+- the template grades without a grader error, scores zero on every task, and its only failures
+  are the placeholders' `NotImplementedError`;
+- every sample submission gets exactly the per-check outcome its manifest names.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .batch import grade_batch
+from .notebook.markers import dumps_notebook, strip_notebook
+from .pipeline import REFERENCE, TASK_CHECKS, Options
+from .results.model import GRADED, PASSED, SKIPPED
+
+ROOT = REFERENCE.parent.parent
+TEMPLATE = ROOT / "student_template" / "exercise.ipynb"
+SUBMISSIONS = ROOT / "fixtures" / "submissions"
+TEST_PASSED = "Test passed."
+
+
+@dataclass
+class Finding:
+    item: str
+    ok: bool
+    detail: str
+
+
+def template_in_sync() -> Finding:
+    expected = dumps_notebook(strip_notebook(nbformat.read(REFERENCE, as_version=4)))
+    actual = TEMPLATE.read_text(encoding="utf-8") if TEMPLATE.exists() else ""
+    ok = expected == actual
+    return Finding("template in sync", ok, "identical to `grader strip` of the reference" if ok else
+                   f"differs: run `python -m grader strip {REFERENCE.relative_to(ROOT)} -o "
+                   f"{TEMPLATE.relative_to(ROOT)}`")
+
+
+def course_tests_pass(executed: nbformat.NotebookNode) -> Finding:
+    """Every course cell that prints "Test passed." did print it (and nothing raised)."""
+    missing, errors = [], []
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
+            continue
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if any(o.output_type == "error" for o in cell.outputs):
+            errors.append(index + 1)
+        elif f'print("{TEST_PASSED}")' in cell.source and TEST_PASSED not in text:
+            missing.append(index + 1)
+    ok = not missing and not errors
+    return Finding("reference course tests", ok, "every course test cell printed 'Test passed.'" if ok
+                   else f"cells with errors: {errors}; test cells without 'Test passed.': {missing}")
+
+
+def template_fails_only_at_placeholders(executed: nbformat.NotebookNode) -> Finding:
+    wrong = [f"cell {i + 1}: {o.ename}" for i, cell in enumerate(executed.cells) if cell.cell_type == "code"
+             for o in cell.outputs if o.output_type == "error" and o.ename != "NotImplementedError"]
+    return Finding("template errors", not wrong, "every failing cell raised the placeholder's "
+                   "NotImplementedError" if not wrong else "; ".join(wrong))
+
+
+def validate(options: Options, workers: int = 0, out=None) -> bool:
+    import sys
+
+    out = out or sys.stdout
+    findings = [template_in_sync()]
+    manifest = json.loads((SUBMISSIONS / "manifest.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="validate-") as tmp:
+        staging = Path(tmp) / "in"
+        staging.mkdir()
+        (staging / "reference.ipynb").symlink_to(REFERENCE)
+        (staging / "template.ipynb").symlink_to(TEMPLATE)
+        run = grade_batch([staging, SUBMISSIONS], Path(tmp) / "out", options, workers=workers or 2)
+        executed = Path(tmp) / "out" / "executed"
+        by_name = {s.submission: s for s in run.submissions}
+        ref = by_name["in__reference"]
+        findings.append(Finding("reference full marks", ref.status == GRADED and ref.score == ref.max_score
+                                and all(c.status in (PASSED, SKIPPED) for c in ref.checks),
+                                f"{ref.score:g}/{ref.max_score:g}" + _failing(ref)))
+        findings.append(course_tests_pass(nbformat.read(executed / "in__reference.ipynb", as_version=4)))
+        tpl = by_name["in__template"]
+        task_scores = [c.score for c in tpl.checks if c.id in TASK_CHECKS]
+        findings.append(Finding("template scores zero", tpl.status == GRADED and not any(task_scores),
+                                f"status {tpl.status}, task points {sum(task_scores):g}"))
+        findings.append(template_fails_only_at_placeholders(
+            nbformat.read(executed / "in__template.ipynb", as_version=4)))
+        for file_name, entry in sorted(manifest["submissions"].items()):
+            sub = by_name.get(f"submissions__{file_name[:-6]}") or by_name.get(file_name[:-6])
+            if sub is None:
+                findings.append(Finding(file_name, False, "not graded"))
+                continue
+            wrong = [f"{cid}: {sub.check(cid).status if sub.check(cid) else 'missing'} (expected {want})"
+                     for cid, want in entry["expected"].items()
+                     if sub.check(cid) is None or sub.check(cid).status != want]
+            findings.append(Finding(file_name, not wrong and sub.status == GRADED,
+                                    "as the manifest says" if not wrong else "; ".join(wrong)))
+    width = max(len(f.item) for f in findings)
+    for f in findings:
+        print(f"{'ok  ' if f.ok else 'FAIL'}  {f.item:<{width}}  {f.detail}", file=out)
+    failed = sum(not f.ok for f in findings)
+    print(f"{len(findings) - failed} passed, {failed} failed", file=out)
+    return failed == 0
+
+
+def _failing(sub) -> str:
+    bad = [c.id for c in sub.checks if c.status not in (PASSED, SKIPPED)]
+    return f" (failing: {', '.join(bad)})" if bad else ""
