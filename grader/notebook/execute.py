@@ -104,17 +104,33 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
                           resources={"metadata": {"path": str(run_dir)}})
     run = Execution(notebook=nb)
     start = time.monotonic()
-    try:
-        async with client.async_setup_kernel():
-            await asyncio.wait_for(_run_cells(client, nb, run), timeout=total_timeout)
-    except asyncio.TimeoutError:
-        run.deadline_exceeded = True
-        _mark_rest(run, nb, TIMEOUT, f"not run: the notebook exceeded its {total_timeout:.0f} s limit")
-    except DeadKernelError:
-        _mark_rest(run, nb, NOT_RUN, "not run: the kernel had died")
-    finally:
+
+    def kill_kernel() -> None:
         if km.provisioner is not None and getattr(km.provisioner, "process", None) is not None:
             kill_group(km.provisioner.process.pid)
+
+    def deadline() -> None:
+        # Killing the kernel ends the cell in flight with DeadKernelError, which nbclient
+        # handles cleanly; cancelling nbclient's tasks instead leaves it in odd states.
+        run.deadline_exceeded = True
+        kill_kernel()
+
+    timer = asyncio.get_running_loop().call_later(total_timeout, deadline)
+    try:
+        async with client.async_setup_kernel():
+            await _run_cells(client, nb, run)
+    except DeadKernelError:
+        if run.deadline_exceeded:
+            run.cells[-1].status = TIMEOUT
+            run.cells[-1].error = f"stopped: the notebook exceeded its {total_timeout:g} s limit"
+            _mark_rest(run, nb, TIMEOUT, f"not run: the notebook exceeded its {total_timeout:g} s limit")
+        else:
+            _mark_rest(run, nb, NOT_RUN, "not run: the kernel had died")
+    except RuntimeError as exc:  # nbclient's "Kernel didn't respond": it never started
+        _mark_rest(run, nb, NOT_RUN, f"not run: the kernel could not start ({exc})")
+    finally:
+        timer.cancel()
+        kill_kernel()
     run.seconds = time.monotonic() - start
     return run
 

@@ -44,7 +44,11 @@ def load_notebook(path: Path) -> nbformat.NotebookNode:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for unreadable versions
         raise NotebookError(f"{path.name} has a notebook format this grader cannot read: {exc}") from None
-    _, nb = normalize(nb)  # adds missing cell ids, drops invalid keys, as Jupyter does on save
+    if nb.nbformat_minor < 5:  # cell ids arrived in 4.5; give old notebooks stable ones
+        nb.nbformat_minor = 5
+        for index, cell in enumerate(nb.cells):
+            cell.setdefault("id", f"cell-{index}")
+    _, nb = normalize(nb)  # drops invalid keys and fills missing ids, as Jupyter does on save
     nb = nbformat.from_dict(nb)
     if not any(cell.cell_type == "code" and cell.source.strip() for cell in nb.cells):
         raise NotebookError(f"{path.name} has no code: did you submit the right notebook?")

@@ -1,0 +1,24 @@
+"""Shared test helpers: small notebooks built in code, so each test shows what it feeds in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def notebook(*cells: str, markdown: tuple[str, ...] = ()) -> nbformat.NotebookNode:
+    """A notebook of code cells (and optional leading markdown cells)."""
+    return new_notebook(cells=[new_markdown_cell(m) for m in markdown] + [new_code_cell(c) for c in cells])
+
+
+@pytest.fixture
+def write_notebook(tmp_path):
+    def write(name: str, *cells: str) -> Path:
+        path = tmp_path / name
+        nbformat.write(notebook(*cells), path)
+        return path
+    return write
