@@ -1,0 +1,1 @@
+"""Algorithm descriptors: aggregation, client choosing, model transmission."""

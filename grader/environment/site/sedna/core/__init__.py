@@ -1,0 +1,1 @@
+"""Sedna's job-level APIs (only federated learning exists here)."""

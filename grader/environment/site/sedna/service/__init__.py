@@ -1,0 +1,1 @@
+"""Long-running services (only the federated-learning aggregator exists here)."""
