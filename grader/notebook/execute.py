@@ -7,6 +7,7 @@ dead kernel or the per-submission deadline ends the run with a record instead of
 from __future__ import annotations
 
 import asyncio
+import atexit
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,10 +128,14 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
         else:
             _mark_rest(run, nb, NOT_RUN, "not run: the kernel had died")
     except RuntimeError as exc:  # nbclient's "Kernel didn't respond": it never started
-        _mark_rest(run, nb, NOT_RUN, f"not run: the kernel could not start ({exc})")
+        if run.deadline_exceeded:
+            _mark_rest(run, nb, TIMEOUT, f"not run: the notebook exceeded its {total_timeout:g} s limit")
+        else:
+            _mark_rest(run, nb, NOT_RUN, f"not run: the kernel could not start ({exc})")
     finally:
         timer.cancel()
         kill_kernel()
+        atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered if start failed
     run.seconds = time.monotonic() - start
     return run
 
