@@ -19,6 +19,7 @@ from .notebook.load import discover, sha256_of
 from .pipeline import CHECK_IDS, Options, error_result, grade_notebook, submission_name
 from .render.files import write_atomic
 from .render.gradescope import gradescope_results
+from .render.html import write_reports
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
 from .results.model import ERROR, GradingRun, SubmissionResult
@@ -119,6 +120,7 @@ def export(run: GradingRun, out_dir: Path) -> None:
     write_atomic(out_dir / "grades.csv", grades_csv(run, list(CHECK_IDS)))
     for sub in run.submissions:
         write_atomic(out_dir / "gradescope" / sub.submission / "results.json", gradescope_results(sub))
+    write_reports(run, out_dir)
 
 
 def default_workers() -> int:

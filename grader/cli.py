@@ -47,7 +47,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     run = grade_batch(args.paths, args.out, options, workers=workers, on_result=progress)
     errors = sum(1 for s in run.submissions if s.status == "error")
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded. "
-          f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/")
+          f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/, "
+          f"{args.out / 'feedback'}/ and {args.out / 'report.html'}")
     return 1 if any_errors(run) else 0
 
 
