@@ -13,7 +13,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Protocol
 
 from .notebook.load import discover, sha256_of
 from .pipeline import CHECK_IDS, Options, error_result, grade_notebook, submission_name
@@ -57,16 +57,25 @@ def grade_one(job: Job, options: Options, executed_dir: Path) -> SubmissionResul
     return result
 
 
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def update(self, result: SubmissionResult, reused: bool) -> None: ...
+
+
 def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int = 1,
-                on_result: Callable[[SubmissionResult, bool], None] | None = None) -> GradingRun:
-    """Grade `paths` into `out_dir`; `on_result(result, reused)` is called as each one finishes."""
+                progress: Progress | None = None) -> GradingRun:
+    """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes."""
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs, missing = plan(paths)
     fingerprint = options.fingerprint()
     run = GradingRun()
+    if progress:
+        progress.start(len(jobs) + len(missing))
     for path in missing:
         run.submissions.append(error_result(submission_name(path), "", f"{path} does not exist.",
                                             options.rubric))
+        if progress:
+            progress.update(run.submissions[-1], False)
     executed_dir = out_dir / "executed"
     with Gradebook(out_dir / GRADEBOOK) as book:
         todo = []
@@ -74,8 +83,8 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
             cached = book.lookup(job.name, job.sha256, fingerprint) if job.sha256 else None
             if cached is not None:
                 run.submissions.append(cached)
-                if on_result:
-                    on_result(cached, True)
+                if progress:
+                    progress.update(cached, True)
             else:
                 todo.append(job)
 
@@ -99,8 +108,8 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 if copy.sha256:
                     book.record(copy, fingerprint)
                 run.submissions.append(copy)
-                if on_result:
-                    on_result(copy, name != result.submission)
+                if progress:
+                    progress.update(copy, name != result.submission)
 
         if workers <= 1 or len(unique) <= 1:
             for job in unique:

@@ -34,17 +34,16 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import any_errors, default_workers, grade_batch
+    from .render.progress import BatchProgress
 
     options = _options(args)
     workers = args.workers or default_workers()
-
-    def progress(result, reused: bool) -> None:
-        how = "unchanged, kept" if reused else f"{sum(result.timings.values()):.1f} s"
-        print(f"  {result.submission}: {result.status}, {result.score:g}/{result.max_score:g} ({how})",
-              flush=True)
-
     print(f"Grading {', '.join(map(str, args.paths))} into {args.out} with {workers} worker(s)", flush=True)
-    run = grade_batch(args.paths, args.out, options, workers=workers, on_result=progress)
+    progress = BatchProgress()
+    try:
+        run = grade_batch(args.paths, args.out, options, workers=workers, progress=progress)
+    finally:
+        progress.close()
     errors = sum(1 for s in run.submissions if s.status == "error")
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded. "
           f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/, "
@@ -66,6 +65,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .validate import validate
 
     return 0 if validate(_options(args), workers=args.workers) else 1
+
+
+def cmd_fl_round(args: argparse.Namespace) -> int:
+    from .federated.live import watch
+    from .federated.settings import RoundSettings
+
+    settings = RoundSettings(start_round=args.start_round, deadline=args.deadline, data_dir=args.data,
+                             limits=Limits(memory_bytes=int(args.memory_limit * GiB)), keep_dir=args.keep)
+    return watch(args.notebook, settings, rubric_path=args.rubric)
 
 
 def cmd_strip(args: argparse.Namespace) -> int:
@@ -101,6 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--workers", type=int, default=0, metavar="N")
     _add_grading_options(validate)
     validate.set_defaults(func=cmd_validate)
+
+    fl_round = sub.add_parser("fl-round", help="run only the federated round for one notebook, "
+                                                "with live progress")
+    fl_round.add_argument("notebook", type=Path)
+    fl_round.add_argument("--start-round", type=int, default=25, metavar="R",
+                          help="the round the aggregator starts (and ends) with (default 25)")
+    fl_round.add_argument("--deadline", type=float, default=None, metavar="S",
+                          help="seconds for the whole round (default 180 on CPU, 600 with CUDA)")
+    fl_round.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                          help="keep the round's folders (logs, record) under DIR")
+    fl_round.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
+                          help="address-space limit of each round process in GiB (default 8)")
+    fl_round.add_argument("--data", type=Path, default=None, metavar="DIR",
+                          help="real CIFAR-100 folder (default: synthetic, small on CPU)")
+    fl_round.add_argument("--rubric", type=Path, default=None, metavar="TOML")
+    fl_round.set_defaults(func=cmd_fl_round)
 
     strip = sub.add_parser("strip", help="make the student template from the reference")
     strip.add_argument("reference", type=Path)

@@ -22,6 +22,7 @@ from .checks import run_checks
 from .checks.rubric import Rubric, load_rubric
 from .environment import layout
 from .environment.data import resolve_data_dir
+from .federated import fl_round_check
 from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
@@ -49,6 +50,12 @@ class Options:
     @functools.cached_property
     def rubric(self) -> Rubric:
         return load_rubric(self.rubric_path)
+
+    def __getstate__(self) -> dict:
+        """Options travel to grading processes; the rubric (read-only views) is reloaded there."""
+        state = dict(self.__dict__)
+        state.pop("rubric", None)
+        return state
 
     def fingerprint(self) -> str:
         parts = [__version__, repr(sorted(self.rubric.points.items())), self.fl_round,
@@ -105,8 +112,9 @@ def grade_notebook(path: Path, options: Options, *, name: str | None = None,
     finally:
         shutil.rmtree(work, ignore_errors=True)
     checks.append(notebook_runs(execution, options.rubric))
-    checks.append(CheckResult("fl_round", SKIPPED, 0.0, 0.0,
-                              feedback="The federated round is not run by this grader yet."))
+    checks.append(fl_round_check(nb, options))
+    if checks[-1].status != SKIPPED:
+        timings["fl_round"] = checks[-1].seconds
     return SubmissionResult(name, sha, checks=checks, timings=timings)
 
 

@@ -1,0 +1,50 @@
+"""Live progress of a batch: a bar with ETA and pass/fail/error counts on a terminal, one plain
+line per submission elsewhere (CI logs, pipes), so both stay readable."""
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..results.model import ERROR, PASSED, SKIPPED, SubmissionResult
+
+
+class BatchProgress:
+    def __init__(self, file=None) -> None:
+        self.file = file or sys.stdout
+        self.counts = {"full marks": 0, "lost points": 0, "error": 0}
+        self._bar: Progress | None = None
+        self._task = None
+
+    def start(self, total: int) -> None:
+        if self.file.isatty():
+            self._bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+                                 console=Console(file=self.file), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task("grading", total=total, counts=self._counts_text())
+        else:
+            print(f"{total} submission(s) to grade", file=self.file, flush=True)
+
+    def update(self, result: SubmissionResult, reused: bool) -> None:
+        if result.status == ERROR:
+            self.counts["error"] += 1
+        elif all(c.status in (PASSED, SKIPPED) for c in result.checks):
+            self.counts["full marks"] += 1
+        else:
+            self.counts["lost points"] += 1
+        how = "unchanged, kept" if reused else f"{sum(result.timings.values()):.1f} s"
+        line = f"  {result.submission}: {result.status}, {result.score:g}/{result.max_score:g} ({how})"
+        if self._bar is not None:
+            self._bar.console.print(line, highlight=False)
+            self._bar.update(self._task, advance=1, counts=self._counts_text())
+        else:
+            print(line, file=self.file, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def _counts_text(self) -> str:
+        return ", ".join(f"{n} {label}" for label, n in self.counts.items())
