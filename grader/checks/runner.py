@@ -1,0 +1,304 @@
+"""The one runner behind every check: worker lifetime, timeouts, Hypothesis settings, scoring.
+
+For each check: if a needed definition is missing, the check fails right away. Otherwise the
+runner builds the check's program (the student's definitions, earlier tasks' names from the
+reference), starts a worker for it and tries each property in turn: its explicit examples first,
+then what Hypothesis draws, with the same derandomized settings for everyone. A property fails on
+the first input that breaks it (Hypothesis shrinks that input); the check's score is the share of
+properties that held times the rubric's points.
+
+One fault costs one check: a student exception fails the property it happened in; a timeout or a
+dead worker fails that property with a sentence about it, and the next property gets a fresh
+worker; anything that goes wrong in the grader itself gives status `error` for this check only.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+
+from grader.checks import feedback
+from grader.checks.session import (FreshHost, ForkServerHost, HarnessError, RunDirFactory,
+                                   Session, WorkerHost, WorkerLost)
+from grader.checks.rubric import Rubric
+from grader.checks.spec import CheckContext, CheckSpec, Failure, Property
+from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexample, SubProperty
+from grader.sandbox.process import GiB, Limits
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "environment" / "site"
+
+# What a fork server imports before forking workers: the course stack the graded cells import.
+# The configuration module comes first (Plato reads its YAML on import).
+FORK_PRELOAD = ("numpy", "edge_ai_w5_sedna_configuration", "torch", "torchvision",
+                "torchvision.transforms", "PIL.Image", "imgaug.augmenters", "plato.config",
+                "plato.trainers.basic", "plato.trainers.registry", "plato.clients.simple",
+                "plato.clients.registry", "unittest.mock")
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    call_timeout: float = 10.0  # one probe call (the student's function on one input)
+    load_timeout: float = 180.0  # starting a worker and loading the program (imports included)
+    check_budget: float = 300.0  # all of one check; properties not reached fail as "not checked"
+    max_restarts: int = 2  # fresh workers after a timeout or crash, per check
+    max_examples: int | None = None  # overrides every check's own bound (tests, quick runs)
+    fork_server: bool = True  # pay the course imports once per run_checks, not once per check
+    limits: Limits = field(default_factory=lambda: Limits(memory_bytes=8 * GiB, cpu_seconds=900,
+                                                          file_size_bytes=64 * 1024 ** 2))
+    site_dir: Path = SITE_DIR
+
+
+def hypothesis_settings(max_examples: int) -> settings:
+    """The same exam for everyone: derandomized, no example database, no deadline."""
+    _pin_hypothesis_constants()
+    return settings(
+        derandomize=True,
+        database=None,
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )
+
+
+def make_host(specs: Iterable[CheckSpec], run_dir_factory: RunDirFactory,
+              options: RunnerOptions) -> WorkerHost:
+    """A fork server when some check needs the course stack, else fresh workers."""
+    if options.fork_server and any(spec.preload for spec in specs):
+        return ForkServerHost(options.site_dir, options.limits, run_dir_factory, FORK_PRELOAD,
+                              startup_timeout=max(options.load_timeout, 60.0),
+                              fallback=FreshHost(options.site_dir, options.limits))
+    return FreshHost(options.site_dir, options.limits)
+
+
+def _pin_hypothesis_constants() -> None:
+    """Keep the exam independent of which modules the grading process happens to have loaded.
+
+    Hypothesis (6.13x+) sometimes draws literals collected from "local" modules (anything not in
+    site-packages or the stdlib) of the running process. `grade`, `check`, batch workers and the
+    tests load different modules, so derandomized runs would still differ between them. This
+    empties that pool (Hypothesis' own built-in constants stay). Private API: if a future
+    Hypothesis renames it, nothing is patched and only this guarantee is lost.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - older or newer Hypothesis
+        return
+    if getattr(providers, "_get_local_constants", None) is None \
+            or getattr(providers._get_local_constants, "pinned_by_grader", False):
+        return
+    empty = Constants()
+
+    def no_local_constants() -> Constants:
+        return empty
+
+    no_local_constants.pinned_by_grader = True
+    providers._get_local_constants = no_local_constants
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None:  # drop pools computed before the pin (an LRUCache has no clear())
+        providers.CONSTANTS_CACHE = type(cache)(1024)
+
+
+@dataclass
+class PropertyOutcome:
+    name: str
+    held: bool
+    failure: Failure | None = None
+    case: Any = None
+    tried: int = 0
+
+
+class _Failed(Exception):
+    """Raised inside the Hypothesis test when a property fails; the details are recorded aside."""
+
+
+class _OutOfTime(BaseException):
+    """The check's time budget is spent; aborts Hypothesis like WorkerLost does."""
+
+
+def run_check(spec: CheckSpec, student, reference, *, points: float, host: WorkerHost,
+              run_dir_factory: RunDirFactory, options: RunnerOptions,
+              partial_credit: bool = True) -> CheckResult:
+    started = time.monotonic()
+    binding = next((student.binding(n) for n in spec.needs if student.binding(n) is not None), None)
+    cell_id = binding.cell_id if binding is not None else None
+
+    def result(status: str, score: float, text: str, **extra: Any) -> CheckResult:
+        return CheckResult(id=spec.id, status=status, score=round(score, 4), max_score=points,
+                           feedback=text, cell_id=cell_id,
+                           seconds=time.monotonic() - started, **extra)
+
+    missing = [name for name in spec.needs if name not in student]
+    if missing:
+        return result(FAILED, 0.0, feedback.missing(missing),
+                      properties=[SubProperty(p.name, False, "not checked: definition missing")
+                                  for p in spec.properties])
+    session = None
+    try:
+        absent = [name for name in spec.substitutes if name not in reference]
+        if absent:
+            raise HarnessError(f"the reference notebook does not define {', '.join(absent)}")
+        program = _program(spec, student, reference)
+        run_dir, env = run_dir_factory()
+        session = Session(host, program, Path(run_dir), dict(env), preload=spec.preload,
+                          call_timeout=options.call_timeout, load_timeout=options.load_timeout,
+                          max_restarts=options.max_restarts)
+        context = CheckContext(session, reference, Path(run_dir))
+        if spec.prepare is not None:
+            spec.prepare(context)
+        deadline = started + options.check_budget
+        max_examples = options.max_examples or spec.max_examples
+        outcomes = []
+        for prop in spec.properties:
+            outcomes.append(_run_property(spec, prop, context, deadline, max_examples, options))
+    except Exception as exc:  # noqa: BLE001 - the grader's fault: this check only
+        return result(ERROR, 0.0, feedback.grader_error(spec.title, exc))
+    finally:
+        if session is not None:
+            session.close()
+
+    held = sum(o.held for o in outcomes)
+    properties = [SubProperty(o.name, o.held, o.failure.message if o.failure else "")
+                  for o in outcomes]
+    if held == len(outcomes):
+        tried = session.inputs_tried if session is not None else 0
+        return result(PASSED, points, feedback.passed(spec.title, len(outcomes), tried),
+                      properties=properties)
+    first = next(o for o in outcomes if not o.held)
+    counterexample = None
+    if first.case is not None and first.failure is not None:
+        counterexample = Counterexample(input=spec.describe(first.case),
+                                        expected=first.failure.expected,
+                                        actual=first.failure.actual)
+    messages = _messages(o.failure for o in outcomes if not o.held and o.failure)
+    text = feedback.failed(spec.title, held, len(outcomes), messages)
+    note = feedback.load_errors(session.load_errors) if session is not None else ""
+    if note:
+        text += "\n" + note
+    score = points * held / len(outcomes) if partial_credit else 0.0
+    return result(FAILED, score, text, counterexample=counterexample, properties=properties)
+
+
+def _program(spec: CheckSpec, student, reference) -> list[dict]:
+    """The check's program as plain snippets; those taken from the reference are marked, so
+    the worker names them `<reference cell ...>` and keeps them out of the student's traceback."""
+    borrowed = {(s.cell_id, s.line, s.source) for s in reference.program(spec.substitutes)} \
+        if spec.substitutes else set()
+    program = []
+    for snippet in student.program(spec.needs, reference, spec.substitutes):
+        plain = snippet.to_dict()
+        if (snippet.cell_id, snippet.line, snippet.source) in borrowed:
+            plain["origin"] = "reference"
+        program.append(plain)
+    return program
+
+
+def _messages(failures: Iterable[Failure]) -> list[str]:
+    """One line per distinct problem: the same student exception is reported once."""
+    seen_keys: set = set()
+    lines: list[str] = []
+    for failure in failures:
+        key = failure.key or failure.message
+        if key in seen_keys:
+            continue
+        seen_keys.add(key)
+        lines.append(failure.message)
+    return lines
+
+
+def _run_property(spec: CheckSpec, prop: Property, context: CheckContext, deadline: float,
+                  max_examples: int, options: RunnerOptions) -> PropertyOutcome:
+    outcome = PropertyOutcome(prop.name, held=True)
+    if time.monotonic() > deadline:
+        return PropertyOutcome(prop.name, False, Failure(
+            f"{prop.name}: not checked, the check's time budget of {options.check_budget:g} s "
+            "was used up by earlier properties."))
+
+    def test(case: Any) -> None:
+        if time.monotonic() > deadline:
+            raise _OutOfTime()
+        outcome.tried += 1
+        failure = _evaluate(spec, prop, context, case, options)
+        if failure is not None:
+            outcome.held, outcome.failure, outcome.case = False, failure, case
+            raise _Failed()
+
+    try:
+        if prop.strategy is None:
+            for case in prop.examples:
+                test(case)
+        else:
+            wrapped = given(case=prop.strategy())(test)
+            for case in reversed(prop.examples):  # the first example runs first
+                wrapped = example(case=case)(wrapped)
+            hypothesis_settings(max_examples)(wrapped)()
+    except _Failed:
+        pass
+    except WorkerLost as lost:
+        outcome.held = False
+        case = getattr(lost, "case", None)
+        where = spec.describe(case) if case is not None else ""
+        outcome.case = case
+        outcome.failure = Failure(feedback.lost(spec.title, lost.reason, lost.detail, where,
+                                                options.call_timeout),
+                                  expected="a result", actual=_lost_actual(lost),
+                                  key=("lost", lost.reason))
+    except _OutOfTime:
+        if outcome.held:
+            outcome.held = False
+            outcome.failure = Failure(
+                f"{prop.name}: not finished, the check's time budget of "
+                f"{options.check_budget:g} s ran out (is your code very slow?).")
+    except Exception:
+        if outcome.held:  # Hypothesis complained without a recorded failure: our problem
+            raise
+        # e.g. Hypothesis' Flaky: the recorded failure stands.
+    return outcome
+
+
+def _lost_actual(lost: WorkerLost) -> str:
+    return {"timeout": "no result (stopped after the time limit)",
+            "died": "no result (the worker process ended)"}.get(lost.reason, lost.detail)
+
+
+def _evaluate(spec: CheckSpec, prop: Property, context: CheckContext, case: Any,
+              options: RunnerOptions) -> Failure | None:
+    try:
+        observation = spec.observe(context, case)
+    except WorkerLost as lost:
+        lost.case = case
+        raise
+    if observation.error is not None:
+        error = observation.error
+        return Failure(feedback.raised(spec.title, error, spec.describe(case)),
+                       expected="a result", actual=f"{error.type}: {error.message}",
+                       key=("raised", error.type, error.message, error.where))
+    return prop.holds(case, observation)
+
+
+def run_specs(specs: Iterable[CheckSpec], student, reference, *, rubric: Rubric,
+              run_dir_factory: RunDirFactory, options: RunnerOptions | None = None,
+              host: WorkerHost | None = None) -> list[CheckResult]:
+    """Run `specs` in order with one shared worker host (closed here unless given)."""
+    specs = list(specs)
+    options = options or RunnerOptions()
+    own_host = host is None
+    if host is None:
+        host = make_host(specs, run_dir_factory, options)
+    if any(spec.preload for spec in specs):
+        host.begin()  # a fork server imports the course stack while light checks run
+    try:
+        return [run_check(spec, student, reference, points=rubric.points_for(spec.id), host=host,
+                          run_dir_factory=run_dir_factory, options=options,
+                          partial_credit=rubric.allows_partial_credit(spec.id))
+                for spec in specs]
+    finally:
+        if own_host:
+            host.close()

@@ -1,0 +1,494 @@
+"""The grader's side of a check worker: start it, send requests, wait with timeouts, kill it.
+
+A `WorkerHost` starts worker processes (`grader/sandbox/worker.py`), always sandboxed through
+`grader.sandbox.process.spawn`:
+
+* `FreshHost` spawns a new interpreter per worker (simple; every worker pays its own imports);
+* `ForkServerHost` spawns one fork server that imports the course stack once (torch, torchvision,
+  imgaug, Plato) and forks a worker per check. Student code runs only in the forked workers, each
+  the leader of its own process group, so isolation is the same as with fresh workers.
+
+A `Session` is one check's view: it loads the check's program into a worker, answers probe calls
+(memoized per input, so Hypothesis may replay an input for free), and turns every way a worker can
+fail into a `WorkerLost` carrying a sentence for the student. After a loss it starts a fresh
+worker for the next input, a bounded number of times.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grader.sandbox import codec
+from grader.sandbox.process import Limits, kill_group, spawn
+
+WORKER = Path(__file__).resolve().parent.parent / "sandbox" / "worker.py"
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+LOG_NAME = "worker.log"
+
+RunDirFactory = Callable[[], "tuple[Path, dict[str, str]]"]
+
+
+class WorkerLost(BaseException):
+    """The worker stopped answering: it timed out, died, or sent something that is not a reply.
+
+    A BaseException on purpose: it must abort a running Hypothesis search instead of being
+    treated as a failing example to shrink (every later call would hit the same dead worker).
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason  # "timeout" | "died" | "protocol" | "gave_up"
+        self.detail = detail
+
+
+class HarnessError(Exception):
+    """The grader's own machinery failed (not the student's code): the check's status is error."""
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception raised by student code, as the worker reported it."""
+
+    type: str
+    message: str
+    traceback: tuple[str, ...] = ()
+
+    @classmethod
+    def from_plain(cls, data: dict) -> StudentError:
+        return cls(str(data.get("type", "Exception")), str(data.get("message", "")),
+                   tuple(str(line) for line in data.get("traceback", ())))
+
+    @property
+    def where(self) -> str:
+        """'cell abc, line 9, in f' of the innermost student frame, or ''."""
+        frames = [line for line in self.traceback if not line.startswith("    ")]
+        return frames[-1] if frames else ""
+
+
+@dataclass
+class Reply:
+    value: Any = None
+    error: StudentError | None = None
+
+
+@dataclass
+class LoadError:
+    cell_id: str
+    line: int
+    error: StudentError
+
+
+# --- worker processes -------------------------------------------------------------------------
+
+
+class WorkerProcess:
+    """One running worker: a request pipe to write, a reply pipe to read, a process group."""
+
+    def __init__(self, pid: int, requests_fd: int, replies_fd: int, log_path: Path,
+                 popen: subprocess.Popen | None = None) -> None:
+        self.pid = pid
+        self.requests_fd = requests_fd
+        self.replies_fd = replies_fd
+        self.log_path = log_path
+        self.popen = popen
+        self._buffer = bytearray()
+        self._next_id = 0
+        self.closed = False
+        os.set_blocking(requests_fd, False)
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and wait for its reply; WorkerLost on timeout, death or garbage."""
+        self._next_id += 1
+        message = dict(message, id=self._next_id)
+        deadline = time.monotonic() + timeout
+        data = (codec.encode(message) + "\n").encode("ascii")
+        self._write(data, deadline)
+        line = self._read_line(deadline)
+        try:
+            reply = codec.decode(line)
+        except codec.CodecError as exc:
+            self.kill()
+            raise WorkerLost("protocol", f"the worker sent an unreadable reply ({exc})") from None
+        if not isinstance(reply, dict) or reply.get("id") != self._next_id:
+            self.kill()
+            raise WorkerLost("protocol", "the worker sent a reply that does not match the request")
+        return reply
+
+    def _write(self, data: bytes, deadline: float) -> None:
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._lost_timeout()
+            _, writable, _ = select.select([], [self.requests_fd], [], remaining)
+            if not writable:
+                continue
+            try:
+                written = os.write(self.requests_fd, view)
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                raise self._lost_died() from None
+            view = view[written:]
+
+    def _read_line(self, deadline: float) -> bytes:
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line = bytes(self._buffer[:newline])
+                del self._buffer[:newline + 1]
+                return line
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._lost_timeout()
+            readable, _, _ = select.select([self.replies_fd], [], [], remaining)
+            if not readable:
+                continue
+            chunk = os.read(self.replies_fd, 1 << 20)
+            if not chunk:
+                raise self._lost_died()
+            self._buffer += chunk
+            if len(self._buffer) > MAX_REPLY_BYTES:
+                self.kill()
+                raise WorkerLost("protocol", "the reply was larger than "
+                                 f"{MAX_REPLY_BYTES // 2**20} MiB")
+
+    def _lost_timeout(self) -> WorkerLost:
+        self.kill()
+        return WorkerLost("timeout", "it did not finish in time and was stopped")
+
+    def _lost_died(self) -> WorkerLost:
+        status = self.kill()
+        if status is None:
+            how = "the Python process running your code ended unexpectedly"
+        elif status < 0:
+            how = f"the Python process running your code was killed by signal {-status}"
+        else:
+            how = f"the Python process running your code exited with code {status}"
+        tail = self.log_tail()
+        return WorkerLost("died", how + (f" (last output: {tail})" if tail else ""))
+
+    def log_tail(self, lines: int = 3, limit: int = 300) -> str:
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(0, size - 4096))
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        last = [line.strip() for line in text.strip().splitlines()[-lines:] if line.strip()]
+        tail = " | ".join(last)
+        return tail[-limit:]
+
+    def kill(self) -> int | None:
+        """SIGKILL the worker's process group; returns the exit status when it is known."""
+        if not self.closed:
+            self.closed = True
+            kill_group(self.pid)
+            try:
+                os.kill(self.pid, 9)  # a forked worker killed before its setsid()
+            except (ProcessLookupError, PermissionError):
+                pass
+            for fd in (self.requests_fd, self.replies_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if self.popen is not None:
+            try:
+                return self.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                return None
+        return None
+
+
+class WorkerHost:
+    """Starts worker processes; `close()` stops anything it keeps running."""
+
+    def __init__(self, site_dir: Path, limits: Limits) -> None:
+        self.site_dir = Path(site_dir)
+        self.limits = limits
+
+    def start(self, cwd: Path, env: dict[str, str], log_path: Path, *,
+              needs_stack: bool = True) -> WorkerProcess:
+        """A new worker in `cwd` with `env`, its output going to `log_path`. `needs_stack`:
+        the check imports the course stack (a hint for hosts that preload it)."""
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        """Start any slow setup in the background (optional)."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> WorkerHost:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _pipes() -> tuple[int, int, int, int]:
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    return req_r, req_w, rep_r, rep_w
+
+
+class FreshHost(WorkerHost):
+    """A new sandboxed interpreter per worker."""
+
+    def start(self, cwd: Path, env: dict[str, str], log_path: Path, *,
+              needs_stack: bool = True) -> WorkerProcess:
+        req_r, req_w, rep_r, rep_w = _pipes()
+        argv = [sys.executable, "-I", str(WORKER), "--site", str(self.site_dir),
+                "--requests", str(req_r), "--replies", str(rep_w)]
+        try:
+            with open(log_path, "ab") as log:
+                popen = spawn(argv, cwd=cwd, env=env, limits=self.limits, stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w))
+        except BaseException:
+            for fd in (req_r, req_w, rep_r, rep_w):
+                os.close(fd)
+            raise
+        os.close(req_r)
+        os.close(rep_w)
+        return WorkerProcess(popen.pid, req_w, rep_r, log_path, popen)
+
+
+class ForkServerHost(WorkerHost):
+    """One sandboxed fork server that has imported `preload`; forks a fresh worker per start.
+
+    The server runs in a run directory from `run_dir_factory`; `begin()` spawns it without
+    waiting (else the first `start` does), and a server that died is restarted once. If it cannot
+    be started at all, `fallback` (fresh workers) takes over. Close the host to stop it. Not
+    thread-safe: one host per grading thread.
+    """
+
+    def __init__(self, site_dir: Path, limits: Limits, run_dir_factory: RunDirFactory,
+                 preload: tuple[str, ...], startup_timeout: float = 300.0,
+                 fallback: WorkerHost | None = None) -> None:
+        super().__init__(site_dir, limits)
+        self.run_dir_factory = run_dir_factory
+        self.preload = tuple(preload)
+        self.startup_timeout = startup_timeout
+        self.fallback = fallback  # used (for good) when the server cannot be started
+        self.failure: str | None = None
+        self._server: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._began = 0.0
+        self.ready = False  # the server has said hello (its imports are done)
+        self.startup_seconds = 0.0
+
+    def begin(self) -> None:
+        """Spawn the server without waiting for its imports (checks without the course stack
+        run on fresh workers meanwhile)."""
+        if self._control is not None or self.failure is not None:
+            return
+        ours = theirs = None
+        try:
+            run_dir, env = self.run_dir_factory()
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            argv = [sys.executable, "-I", str(WORKER), "--site", str(self.site_dir),
+                    "--fork-server", str(theirs.fileno()), "--preload", ",".join(self.preload)]
+            self._began = time.monotonic()
+            with open(Path(run_dir) / "fork-server.log", "ab") as log:
+                self._server = spawn(argv, cwd=_work_dir(run_dir), env=env, limits=self.limits,
+                                     stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),))
+        except (OSError, ValueError) as exc:
+            if ours is not None:
+                ours.close()
+            self.close()
+            self.failure = f"{type(exc).__name__}: {exc}"
+            return
+        finally:
+            if theirs is not None:
+                theirs.close()
+        self._control = ours
+        self.ready = False
+
+    def _start_server(self) -> None:
+        self.begin()
+        if self._control is None:
+            raise HarnessError(f"the check fork server could not be started: {self.failure}")
+        remaining = self.startup_timeout - (time.monotonic() - self._began)
+        hello = self._receive(max(remaining, 1.0))
+        self.startup_seconds = time.monotonic() - self._began
+        if not hello.get("ready"):
+            self.close()
+            raise HarnessError("the check fork server could not import the course environment: "
+                               + "; ".join(hello.get("errors", [])))
+        self.ready = True
+
+    def _receive(self, timeout: float) -> dict:
+        assert self._control is not None
+        readable, _, _ = select.select([self._control], [], [], timeout)
+        message = self._control.recv(1 << 16) if readable else b""
+        if not message:
+            self.close()
+            raise HarnessError("the check fork server did not answer")
+        return json.loads(message)
+
+    def start(self, cwd: Path, env: dict[str, str], log_path: Path, *,
+              needs_stack: bool = True) -> WorkerProcess:
+        if not needs_stack and not self.ready and self.fallback is not None:
+            return self.fallback.start(cwd, env, log_path)  # don't wait for the server's imports
+        for attempt in range(2):  # a server that died since the last start gets one restart
+            if self.failure is not None:
+                break
+            try:
+                if not self.ready:
+                    self._start_server()
+            except (OSError, HarnessError, ValueError) as exc:
+                self.close()
+                self.failure = f"{type(exc).__name__}: {exc}"
+                break
+            try:
+                return self._fork(cwd, env, log_path)
+            except (OSError, HarnessError, ValueError) as exc:
+                self.close()
+                if attempt:
+                    self.failure = f"{type(exc).__name__}: {exc}"
+        if self.fallback is None:
+            raise HarnessError(f"the check fork server failed: {self.failure}")
+        return self.fallback.start(cwd, env, log_path, needs_stack=needs_stack)
+
+    def _fork(self, cwd: Path, env: dict[str, str], log_path: Path) -> WorkerProcess:
+        req_r, req_w, rep_r, rep_w = _pipes()
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            header = json.dumps({"cwd": str(cwd), "env": env}).encode()
+            socket.send_fds(self._control, [header], [req_r, rep_w, log_fd])
+            answer = self._receive(60.0)
+        except BaseException:
+            os.close(req_w)
+            os.close(rep_r)
+            raise
+        finally:
+            for fd in (req_r, rep_w, log_fd):
+                os.close(fd)
+        if "pid" not in answer:
+            os.close(req_w)
+            os.close(rep_r)
+            raise HarnessError(f"the check fork server refused: {answer}")
+        return WorkerProcess(int(answer["pid"]), req_w, rep_r, log_path)
+
+    def close(self) -> None:
+        if self.fallback is not None:
+            self.fallback.close()
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._server is not None:
+            kill_group(self._server.pid)
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            self._server = None
+        self.ready = False
+
+
+def _work_dir(run_dir: Path) -> Path:
+    """The worker's cwd: `run_dir/work` when the run directory has one (the course layout)."""
+    work = Path(run_dir) / "work"
+    return work if work.is_dir() else Path(run_dir)
+
+
+# --- one check's session ----------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One check's worker: program loading, memoized probe calls, timeouts, restarts."""
+
+    host: WorkerHost
+    program: list[dict]
+    run_dir: Path
+    env: dict[str, str]
+    preload: tuple[str, ...] = ()
+    call_timeout: float = 10.0
+    load_timeout: float = 180.0
+    max_restarts: int = 2
+    load_errors: list[LoadError] = field(default_factory=list)
+    calls: int = 0
+    restarts: int = 0
+    _worker: WorkerProcess | None = None
+    _broken: WorkerLost | None = None
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def call(self, probe: str, **args: Any) -> Reply:
+        """Run `probe` on the student's program; the same arguments are answered from memory."""
+        key = probe + ":" + codec.encode(args)
+        if key in self._memo:
+            known = self._memo[key]
+            if isinstance(known, WorkerLost):
+                raise WorkerLost(known.reason, known.detail)
+            return known
+        worker = self._ensure_worker()
+        self.calls += 1
+        try:
+            reply = worker.request({"op": "call", "probe": probe, "args": args},
+                                   self.call_timeout)
+        except WorkerLost as lost:
+            self._worker = None
+            self.restarts += 1
+            self._memo[key] = lost
+            raise
+        result = self._reply(reply)
+        self._memo[key] = result
+        return result
+
+    def _reply(self, reply: dict) -> Reply:
+        if "harness_error" in reply:
+            raise HarnessError(f"check worker: {reply['harness_error']}")
+        if "error" in reply:
+            return Reply(error=StudentError.from_plain(reply["error"]))
+        return Reply(value=reply.get("ok"))
+
+    def _ensure_worker(self) -> WorkerProcess:
+        if self._broken is not None:
+            raise WorkerLost(self._broken.reason, self._broken.detail)
+        if self._worker is not None:
+            return self._worker
+        if self.restarts > self.max_restarts:
+            self._broken = WorkerLost("gave_up", "your code stopped the worker too many times, "
+                                      "so the remaining inputs were not tried")
+            raise WorkerLost(self._broken.reason, self._broken.detail)
+        worker = self.host.start(_work_dir(self.run_dir), self.env, self.run_dir / LOG_NAME,
+                                 needs_stack=bool(self.preload))
+        try:
+            reply = worker.request({"op": "load", "program": self.program,
+                                    "preload": list(self.preload)}, self.load_timeout)
+        except WorkerLost as lost:
+            what = ("did not finish in time" if lost.reason == "timeout"
+                    else f"failed: {lost.detail}")
+            detail = f"loading your definitions {what}"
+            self._broken = WorkerLost(lost.reason, detail)
+            raise WorkerLost(lost.reason, detail) from None
+        if "harness_error" in reply:
+            worker.kill()
+            raise HarnessError(f"check worker could not load the program: {reply['harness_error']}")
+        self.load_errors = [LoadError(e["cell_id"], e["line"], StudentError.from_plain(e["error"]))
+                            for e in reply.get("ok", {}).get("errors", [])]
+        self._worker = worker
+        return worker
+
+    @property
+    def inputs_tried(self) -> int:
+        """Distinct inputs the student's code was called with."""
+        return len(self._memo)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None

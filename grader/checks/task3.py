@@ -1,0 +1,111 @@
+"""Task 3: `EdgeAiTrainer.set_learning_rate` follows the course schedule for any initial rate.
+
+Rounds 1-20 use the initial rate (Plato's `trainer.learning_rate`), rounds 21-40 a tenth of it,
+rounds 41-50 a hundredth. The worker sets the initial rate in Plato's configuration, builds the
+student's trainer with a tiny model and reads `current_learning_rate` for every round; values are
+compared with a relative tolerance, so `lr * 0.1 ** k` and `lr / 10 ** k` both pass.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
+from grader.checks.strategies import learning_rates
+from grader.sandbox.codec import Opaque
+
+TITLE = "EdgeAiTrainer.set_learning_rate"
+ROUNDS = tuple(range(1, 51))
+REL_TOL = 1e-9
+
+
+def scheduled_rate(initial: float, round_number: int) -> float:
+    """The exercise's schedule: lr for rounds 1-20, lr/10 for 21-40, lr/100 for 41-50."""
+    return initial / 10 ** ((round_number - 1) // 20)
+
+
+def _observe(context: CheckContext, initial: float) -> Observation:
+    reply = context.session.call("lr_schedule", learning_rate=initial, rounds=list(ROUNDS))
+    if reply.error is not None:
+        return Observation(error=reply.error)
+    rates = dict(zip(ROUNDS, reply.value["rates"]))
+    return Observation(actual=rates, expected={r: scheduled_rate(initial, r) for r in ROUNDS})
+
+
+def describe(initial: float) -> str:
+    return f"with trainer.learning_rate = {initial!r} in Plato's configuration"
+
+
+def _rate(value: Any) -> str:
+    return f"a {value.type} ({value.repr})" if isinstance(value, Opaque) else f"{value!r}"
+
+
+def _close(value: Any, want: float) -> bool:
+    return isinstance(value, float) and math.isclose(value, want, rel_tol=REL_TOL, abs_tol=0.0)
+
+
+def _rounds_property(first: int, last: int, share: str):
+    def holds(initial: float, obs: Observation) -> Failure | None:
+        for round_number in range(first, last + 1):
+            got, want = obs.actual[round_number], obs.expected[round_number]
+            if not _close(got, want):
+                return Failure(
+                    f"In round {round_number} the learning rate was {_rate(got)} "
+                    f"{describe(initial)}; rounds {first}-{last} should use {share} of the "
+                    f"initial rate, {want!r}.",
+                    expected=f"{want!r} in round {round_number}",
+                    actual=f"{_rate(got)} in round {round_number}")
+        return None
+
+    holds.__name__ = f"rounds_{first}_to_{last}"
+    return holds
+
+
+def never_above_initial(initial: float, obs: Observation) -> Failure | None:
+    for round_number in ROUNDS:
+        got = obs.actual[round_number]
+        if not isinstance(got, float) or not 0 < got <= initial * (1 + REL_TOL):
+            return Failure(
+                f"In round {round_number} the learning rate was {_rate(got)} {describe(initial)}; "
+                f"it must be positive and never above the initial rate {initial!r} (the "
+                "trainer's get_optimizer asserts both).",
+                expected=f"0 < rate <= {initial!r}", actual=f"{_rate(got)} in round {round_number}")
+    return None
+
+
+def non_increasing(initial: float, obs: Observation) -> Failure | None:
+    for round_number in ROUNDS[1:]:
+        before, now = obs.actual[round_number - 1], obs.actual[round_number]
+        if not (isinstance(before, float) and isinstance(now, float)):
+            continue  # never_above_initial reports values that are not numbers
+        if now > before * (1 + REL_TOL):
+            return Failure(
+                f"The learning rate went up from {before!r} in round {round_number - 1} to "
+                f"{now!r} in round {round_number} {describe(initial)}; it may only decrease.",
+                expected=f"at most {before!r} in round {round_number}",
+                actual=f"{now!r} in round {round_number}")
+    return None
+
+
+_EXAMPLES = (0.1, 0.01, 0.05)
+
+LR_SCHEDULE = CheckSpec(
+    id="task3_lr_schedule",
+    title=TITLE,
+    needs=("EdgeAiTrainer",),
+    preload=("edge_ai_w5_sedna_configuration",),
+    observe=_observe,
+    describe=describe,
+    max_examples=25,
+    properties=(
+        Property("rounds_1_to_20", _rounds_property(1, 20, "all"), strategy=learning_rates,
+                 examples=_EXAMPLES),
+        Property("rounds_21_to_40", _rounds_property(21, 40, "a tenth"), strategy=learning_rates,
+                 examples=_EXAMPLES),
+        Property("rounds_41_to_50", _rounds_property(41, 50, "a hundredth"),
+                 strategy=learning_rates, examples=_EXAMPLES),
+        Property("never_above_initial", never_above_initial, strategy=learning_rates,
+                 examples=_EXAMPLES[::-1]),
+        Property("non_increasing", non_increasing, strategy=learning_rates, examples=_EXAMPLES),
+    ),
+)

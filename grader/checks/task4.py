@@ -1,0 +1,183 @@
+"""Task 4: `EdgeAiClient.load_payload` (4a) and `EdgeAiClient.extra_test` (4b).
+
+As in the course's own test, the worker gives the student's client mock `algorithm`, `trainer`
+and `testset` objects, calls the method, and reports what happened as plain data: the value the
+trainer's `current_round` got, and every call on the mocks (method name, arguments as tokens such
+as {"ref": "weights"}, keyword names). The round numbers and accuracies vary, so an answer that
+hard-codes the course test's 42 or 21 does not pass.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from grader.checks import feedback
+from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
+from grader.checks.strategies import accuracies, rounds
+
+PRELOAD = ("edge_ai_w5_sedna_configuration",)
+
+
+def token(value: Any) -> str:
+    """A call argument or value as students would read it."""
+    if value is None:
+        return "nothing"
+    if "ref" in value:
+        return {"weights": 'payload["weights"]', "payload": "the whole payload dict",
+                "testset": "self.testset", "algorithm": "self.algorithm",
+                "trainer": "self.trainer"}.get(value["ref"], value["ref"])
+    if "value" in value:
+        return repr(value["value"])
+    if "mock" in value:
+        return f"a mock ({value['mock']})"
+    return f"a {value.get('type', '?')} ({value.get('repr', '')})"
+
+
+def call_text(call: dict) -> str:
+    args = [token(a) for a in call["args"]] + [f"{k}=..." for k in call["kwargs"]]
+    return f"{call['name']}({', '.join(args)})"
+
+
+def calls_text(calls: list[dict]) -> str:
+    return ", ".join(call_text(c) for c in calls) if calls else "no calls"
+
+
+# --- 4a: load_payload -------------------------------------------------------------------------
+
+LOAD_TITLE = "EdgeAiClient.load_payload"
+
+
+def _observe_payload(context: CheckContext, current_round: int) -> Observation:
+    reply = context.session.call("load_payload", current_round=current_round)
+    if reply.error is not None:
+        return Observation(error=reply.error)
+    return Observation(actual=reply.value, expected=current_round)
+
+
+def describe_payload(current_round: int) -> str:
+    return f'with the payload {{"weights": <weights>, "current_round": {current_round}}}'
+
+
+def _is_value(found: Any, want: Any) -> bool:
+    return (isinstance(found, dict) and "value" in found and type(found["value"]) is type(want)
+            and found["value"] == want)
+
+
+def current_round_stored(current_round: int, obs: Observation) -> Failure | None:
+    stored = obs.actual["trainer_current_round"]
+    if _is_value(stored, current_round):
+        return None
+    hint = ""
+    if _is_value(obs.actual["client_current_round"], current_round):
+        hint = (" It was stored on the client (self.current_round); the trainer needs it in "
+                "self.trainer.current_round to pick the learning rate.")
+    found = "was not set" if stored is None else f"was set to {token(stored)}"
+    return Failure(f"After {LOAD_TITLE} {describe_payload(current_round)}, "
+                   f"self.trainer.current_round {found}; it should be {current_round}.{hint}",
+                   expected=f"self.trainer.current_round == {current_round}",
+                   actual=f"self.trainer.current_round {found}")
+
+
+def load_weights_called_once(current_round: int, obs: Observation) -> Failure | None:
+    calls = obs.actual["algorithm_calls"]
+    if len(calls) == 1 and calls[0]["name"] == "load_weights":
+        return None
+    return Failure(f"{LOAD_TITLE} {describe_payload(current_round)} made "
+                   f"{feedback.plural(len(calls), 'call')} on self.algorithm "
+                   f"({calls_text(calls)}); it should call self.algorithm.load_weights exactly "
+                   "once and nothing else.",
+                   expected="load_weights(...) once", actual=calls_text(calls))
+
+
+def weights_only_argument(current_round: int, obs: Observation) -> Failure | None:
+    calls = [c for c in obs.actual["algorithm_calls"] if c["name"] == "load_weights"]
+    right = [c for c in calls if c["args"] == [{"ref": "weights"}] and not c["kwargs"]]
+    if calls and len(right) == len(calls):
+        return None
+    shown = calls_text(calls) if calls else "load_weights was not called"
+    return Failure(f"{LOAD_TITLE} {describe_payload(current_round)} called {shown}; it should "
+                   'pass the weights, payload["weights"], as the only positional argument '
+                   "(no keyword arguments).",
+                   expected='load_weights(payload["weights"])', actual=shown)
+
+
+LOAD_PAYLOAD = CheckSpec(
+    id="task4a_load_payload",
+    title=LOAD_TITLE,
+    needs=("EdgeAiClient",),
+    preload=PRELOAD,
+    observe=_observe_payload,
+    describe=describe_payload,
+    max_examples=15,
+    properties=(
+        Property("current_round_stored", current_round_stored, strategy=rounds, examples=(7, 42)),
+        Property("load_weights_called_once", load_weights_called_once, strategy=rounds,
+                 examples=(7,)),
+        Property("weights_only_argument", weights_only_argument, strategy=rounds, examples=(7,)),
+    ),
+)
+
+
+# --- 4b: extra_test ---------------------------------------------------------------------------
+
+TEST_TITLE = "EdgeAiClient.extra_test"
+
+
+def _observe_accuracy(context: CheckContext, accuracy: float) -> Observation:
+    reply = context.session.call("extra_test", accuracy=accuracy)
+    if reply.error is not None:
+        return Observation(error=reply.error)
+    return Observation(actual=reply.value, expected=accuracy)
+
+
+def describe_accuracy(accuracy: float) -> str:
+    return f"when self.trainer.test(...) returns {accuracy!r}"
+
+
+def returns_test_result(accuracy: float, obs: Observation) -> Failure | None:
+    returned = obs.actual["returned"]
+    value = returned.get("value") if isinstance(returned, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == accuracy:
+        return None
+    return Failure(f"{TEST_TITLE} returned {token(returned)} {describe_accuracy(accuracy)}; it "
+                   "should return what self.trainer.test(self.testset) returns.",
+                   expected=repr(accuracy), actual=token(returned))
+
+
+def trainer_test_called_once(accuracy: float, obs: Observation) -> Failure | None:
+    calls = obs.actual["trainer_calls"]
+    if len(calls) == 1 and calls[0]["name"] == "test":
+        return None
+    return Failure(f"{TEST_TITLE} made {feedback.plural(len(calls), 'call')} on self.trainer "
+                   f"({calls_text(calls)}) {describe_accuracy(accuracy)}; it should call "
+                   "self.trainer.test exactly once and nothing else.",
+                   expected="test(self.testset) once", actual=calls_text(calls))
+
+
+def testset_only_argument(accuracy: float, obs: Observation) -> Failure | None:
+    calls = [c for c in obs.actual["trainer_calls"] if c["name"] == "test"]
+    right = [c for c in calls if c["args"] == [{"ref": "testset"}] and not c["kwargs"]]
+    if calls and len(right) == len(calls):
+        return None
+    shown = calls_text(calls) if calls else "test was not called"
+    return Failure(f"{TEST_TITLE} called {shown} {describe_accuracy(accuracy)}; it should pass "
+                   "self.testset as the only argument.",
+                   expected="test(self.testset)", actual=shown)
+
+
+EXTRA_TEST = CheckSpec(
+    id="task4b_extra_test",
+    title=TEST_TITLE,
+    needs=("EdgeAiClient",),
+    preload=PRELOAD,
+    observe=_observe_accuracy,
+    describe=describe_accuracy,
+    max_examples=15,
+    properties=(
+        Property("returns_test_result", returns_test_result, strategy=accuracies,
+                 examples=(0.4321, 0.875)),
+        Property("test_called_once", trainer_test_called_once, strategy=accuracies,
+                 examples=(0.4321,)),
+        Property("testset_only_argument", testset_only_argument, strategy=accuracies,
+                 examples=(0.4321,)),
+    ),
+)

@@ -1,0 +1,192 @@
+"""The check worker and the grader's side of it: isolation, protocol, timeouts, crashes."""
+import os
+import time
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grader.checks.rundirs import temporary_run_dirs
+from grader.checks.runner import SITE_DIR
+from grader.checks.session import (ForkServerHost, FreshHost, HarnessError, Session,
+                                   WorkerLost)
+from grader.environment import data as cifar
+from grader.notebook.extract import Definitions
+from grader.sandbox.process import Limits
+
+LIMITS = Limits(cpu_seconds=120, file_size_bytes=16 * 1024 ** 2)
+TEN = np.arange(10)
+
+
+def definitions(*sources: str) -> Definitions:
+    cells = [new_code_cell(source, id=f"c{i}") for i, source in enumerate(sources)]
+    return Definitions.from_notebook(new_notebook(cells=cells))
+
+
+@pytest.fixture(scope="module")
+def run_dirs(tmp_path_factory):
+    data_dir = cifar.synthetic_dir(8, 4, cache_dir=tmp_path_factory.mktemp("cache"))
+    with temporary_run_dirs(tmp_path_factory.mktemp("runs"), data_dir) as factory:
+        yield factory
+
+
+@pytest.fixture
+def session_for(run_dirs):
+    opened = []
+
+    def make(source: str, names=("parallel_seeded_choice",), host=None, **options) -> Session:
+        run_dir, env = run_dirs()
+        program = [s.to_dict() for s in definitions(source).program(names)]
+        session = Session(host or FreshHost(SITE_DIR, LIMITS), program, run_dir, env, **options)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        session.close()
+
+
+CHOICE = """\
+import numpy as np
+import os, sys
+
+def parallel_seeded_choice(array_list, seed, n):
+    {body}
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(array_list[0]), n, replace=False)
+    return [np.asarray(array)[chosen] for array in array_list]
+"""
+
+
+def choice(body: str = "pass") -> str:
+    return CHOICE.format(body=body)
+
+
+def call(session: Session, n: int = 3, seed: int = 42, arrays=(TEN, TEN)):
+    return session.call("seeded_choice", arrays=list(arrays), seed=seed, n=n)
+
+
+def test_worker_sees_the_course_site_but_not_the_grader(session_for):
+    source = choice() + """
+PATH = list(sys.path)
+FOUND = [__import__("importlib.util").util.find_spec(m) is not None
+         for m in ("grader", "codec", "probes", "worker", "sedna")]
+"""
+    session = session_for(source, names=("PATH", "FOUND"))
+    path = session.call("value", name="PATH").value["repr"]
+    assert path.startswith(repr([str(SITE_DIR)])[:-1])
+    assert session.call("value", name="FOUND").value["repr"] == "[False, False, False, False, True]"
+
+
+def test_worker_gets_only_the_student_environment_and_its_run_dir(session_for, monkeypatch):
+    monkeypatch.setenv("GRADER_TEST_SECRET", "do-not-leak")
+    source = ("import os\nKEYS = [k in os.environ for k in ('GRADER_TEST_SECRET', 'HOME', "
+              "'config_file')]\nCWD = os.getcwd()\n")
+    session = session_for(source, names=("KEYS", "CWD"))
+    assert session.call("value", name="KEYS").value["repr"] == "[False, True, True]"
+    cwd = session.call("value", name="CWD").value["repr"]
+    assert cwd.strip("'") == str(session.run_dir / "work")
+
+
+def test_student_exception_is_an_error_reply_with_student_frames_only(session_for):
+    session = session_for(choice("helper = lambda: array_list[5]\n    helper()"))
+    reply = call(session)
+    assert reply.value is None
+    error = reply.error
+    assert (error.type, error.message) == ("IndexError", "list index out of range")
+    assert error.traceback[0] == "cell c0, line 6, in parallel_seeded_choice"
+    assert error.where == "cell c0, line 5, in <lambda>"
+    assert all(line.startswith(("cell c0", "    ")) for line in error.traceback)
+
+
+def test_endless_loop_times_out_and_the_next_input_gets_a_fresh_worker(session_for):
+    session = session_for(choice("if n == 1:\n        while True: pass"), call_timeout=1.5)
+    started = time.monotonic()
+    with pytest.raises(WorkerLost) as lost:
+        call(session, n=1)
+    assert lost.value.reason == "timeout" and time.monotonic() - started < 6
+    with pytest.raises(WorkerLost):  # the same input is not tried again
+        call(session, n=1)
+    assert call(session, n=2).value["first"]["count"] == 2
+    assert session.restarts == 1
+
+
+def test_os_exit_is_reported_as_a_dead_worker_with_its_exit_code(session_for):
+    session = session_for(choice("print('bye')\n    os._exit(3)"))
+    with pytest.raises(WorkerLost) as lost:
+        call(session)
+    assert lost.value.reason == "died"
+    assert "exited with code 3" in lost.value.detail and "bye" in lost.value.detail
+
+
+def test_prints_and_raw_writes_do_not_break_the_protocol(session_for):
+    body = ('print(\'{"id": 1, "ok": 0}\')\n    sys.stderr.write("noise\\n")\n'
+            '    os.write(1, b\'{"id": 2}\\n\')\n    print("x" * 100000)')
+    session = session_for(choice(body))
+    reply = call(session, n=3)
+    expected = np.random.default_rng(42).choice(10, 3, replace=False)
+    np.testing.assert_array_equal(reply.value["first"]["items"][0]["array"], expected)
+    assert call(session, n=4).value["first"]["count"] == 2
+    assert session.calls == 2
+    call(session, n=3)  # answered from memory
+    assert session.calls == 2
+
+
+def test_failing_top_level_statements_are_reported_and_the_rest_still_loads(session_for):
+    session = session_for(choice() + "BROKEN = 1 / 0\n", names=("parallel_seeded_choice", "BROKEN"))
+    assert call(session).error is None
+    [failure] = session.load_errors
+    assert failure.cell_id == "c0" and failure.error.type == "ZeroDivisionError"
+
+
+def test_a_program_that_hangs_while_loading_loses_only_its_session(session_for):
+    source = choice() + "def forever():\n    while True: pass\nSTUCK = forever()\n"
+    session = session_for(source, names=("parallel_seeded_choice", "STUCK"), load_timeout=1.5)
+    for _ in range(2):
+        with pytest.raises(WorkerLost) as lost:
+            call(session)
+        assert "loading your definitions did not finish in time" in lost.value.detail
+    assert call(session_for(choice())).error is None
+
+
+def test_fork_server_gives_every_check_a_fresh_process(run_dirs, session_for):
+    host = ForkServerHost(SITE_DIR, LIMITS, run_dirs, ("numpy",), startup_timeout=60)
+    try:
+        dirty = session_for("import numpy as np\nimport os\nnp.MARK = 'dirty'\nPID = os.getpid()\n"
+                            "PGID = os.getpgid(0)\n", names=("np", "PID", "PGID"), host=host)
+        pid = dirty.call("value", name="PID").value["int"]
+        assert dirty.call("value", name="PGID").value["int"] == pid  # its own process group
+        clean = session_for("import numpy as np\nMARK = getattr(np, 'MARK', 'clean')\n",
+                            names=("MARK",), host=host)
+        assert clean.call("value", name="MARK").value["repr"] == "'clean'"
+        dirty.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid)
+    finally:
+        host.close()
+
+
+def test_fork_server_that_cannot_import_its_preload_falls_back_to_fresh_workers(run_dirs,
+                                                                                 session_for):
+    host = ForkServerHost(SITE_DIR, LIMITS, run_dirs, ("no_such_module_here",),
+                          startup_timeout=60, fallback=FreshHost(SITE_DIR, LIMITS))
+    try:
+        session = session_for(choice(), host=host, preload=("numpy",))
+        assert call(session).error is None
+        assert "no_such_module_here" in host.failure
+    finally:
+        host.close()
+    bare = ForkServerHost(SITE_DIR, LIMITS, run_dirs, ("no_such_module_here",), startup_timeout=60)
+    with pytest.raises(HarnessError):
+        call(session_for(choice(), host=bare, preload=("numpy",)))
+    bare.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
