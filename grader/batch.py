@@ -7,6 +7,7 @@ gradebook, in a deterministic order.
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .notebook.load import discover, sha256_of
-from .pipeline import CHECK_IDS, Options, error_result, grade_notebook, submission_name
+from .pipeline import CHECK_IDS, Grader, Options, error_result, submission_name
 from .render.files import write_atomic
 from .render.gradescope import gradescope_results
 from .render.html import write_reports
@@ -46,15 +47,30 @@ def plan(paths: list[Path]) -> tuple[list[Job], list[Path]]:
     return jobs, missing
 
 
-def grade_one(job: Job, options: Options, executed_dir: Path) -> SubmissionResult:
+def grade_one(grader: Grader, job: Job, executed_dir: Path) -> SubmissionResult:
     """Never raises: even a grader bug becomes an `error` row for this submission alone."""
     try:
-        result = grade_notebook(job.path, options, name=job.name, executed_dir=executed_dir)
+        result = grader.grade(job.path, name=job.name, executed_dir=executed_dir)
     except Exception as exc:  # noqa: BLE001 - the batch must go on
         result = error_result(job.name, job.sha256, f"internal grader error: {type(exc).__name__}: {exc}",
-                              options.rubric)
+                              grader.options.rubric)
     result.sha256 = job.sha256
     return result
+
+
+_POOL_GRADER: Grader | None = None
+
+
+def _start_pool_grader(options: Options) -> None:
+    """Pool initializer: each grading process keeps one warm grader for all its submissions."""
+    global _POOL_GRADER
+    _POOL_GRADER = Grader(options)
+    atexit.register(_POOL_GRADER.close)
+
+
+def _grade_in_pool(job: Job, executed_dir: Path) -> SubmissionResult:
+    assert _POOL_GRADER is not None
+    return grade_one(_POOL_GRADER, job, executed_dir)
 
 
 class Progress(Protocol):
@@ -111,15 +127,24 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 if progress:
                     progress.update(copy, name != result.submission)
 
-        if workers <= 1 or len(unique) <= 1:
-            for job in unique:
-                finished(grade_one(job, options, executed_dir))
-        else:
+        if unique and (workers <= 1 or len(unique) == 1):
+            with Grader(options) as grader:
+                for job in unique:
+                    finished(grade_one(grader, job, executed_dir))
+        elif unique:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context) as pool:
-                futures = [pool.submit(grade_one, job, options, executed_dir) for job in unique]
+            with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context,
+                                     initializer=_start_pool_grader, initargs=(options,)) as pool:
+                futures = {pool.submit(_grade_in_pool, job, executed_dir): job for job in unique}
                 for future in as_completed(futures):
-                    finished(future.result())
+                    job = futures[future]
+                    try:
+                        result = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a grading process died (e.g. killed)
+                        result = error_result(job.name, job.sha256, "the grading process stopped "
+                                              f"unexpectedly ({type(exc).__name__}); grade again",
+                                              options.rubric)
+                    finished(result)
     export(run, out_dir)
     return run
 

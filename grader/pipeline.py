@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 
 from . import __version__
-from .checks import run_checks
+from .checks import RunnerOptions, open_host, run_checks
 from .checks.rubric import Rubric, load_rubric
+from .checks.session import ForkServerHost
 from .environment import layout
 from .environment.data import resolve_data_dir
 from .federated import fl_round_check
@@ -79,43 +80,88 @@ def error_result(name: str, sha: str, message: str, rubric: Rubric) -> Submissio
     return SubmissionResult.from_error(name, sha, message, checks)
 
 
-def grade_notebook(path: Path, options: Options, *, name: str | None = None,
-                   executed_dir: Path | None = None) -> SubmissionResult:
-    """The result for one notebook file; writes the executed notebook into `executed_dir`."""
-    name, sha = name or submission_name(path), sha256_of(path)
-    try:
-        nb = load_notebook(path)
-    except NotebookError as exc:
-        return error_result(name, sha, str(exc), options.rubric)
-    timings: dict[str, float] = {}
-    work = Path(tempfile.mkdtemp(prefix="grade-"))
-    try:
-        run = _student_run(work / "notebook", options)
-        began = time.monotonic()
-        execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(), limits=options.limits,
-                            cell_timeout=options.cell_timeout, total_timeout=options.notebook_timeout)
-        timings["execute"] = time.monotonic() - began
-        if executed_dir is not None:
-            executed_dir.mkdir(parents=True, exist_ok=True)
-            nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")
+class Grader:
+    """Grades notebooks one after another in this process, with one warm fork server.
 
-        began = time.monotonic()
+    The server imports the course stack (numpy, torch, torchvision, imgaug, Plato, ipykernel) once;
+    every submission's kernel and every check worker is a fresh fork of it, so the imports are
+    paid once per process instead of once per notebook and check, and nothing one submission
+    does can leak into the next. Close it (or use `with`) to stop the server.
+    """
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self._root = Path(tempfile.mkdtemp(prefix="grader-"))
         counter = itertools.count()
 
-        def check_run() -> tuple[Path, dict[str, str]]:
-            run = _student_run(work / f"check-{next(counter)}", options)
-            return run.work_dir, run.env()
+        def server_run() -> tuple[Path, dict[str, str]]:
+            run = _student_run(self._root / f"server-{next(counter)}", options)
+            return run.root, run.env()
 
-        checks = run_checks(Definitions.from_notebook(nb), reference_definitions(),
-                            run_dir_factory=check_run, rubric=options.rubric)
-        timings["checks"] = time.monotonic() - began
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    checks.append(notebook_runs(execution, options.rubric))
-    checks.append(fl_round_check(nb, options))
-    if checks[-1].status != SKIPPED:
-        timings["fl_round"] = checks[-1].seconds
-    return SubmissionResult(name, sha, checks=checks, timings=timings)
+        self.runner_options = RunnerOptions(limits=options.limits)
+        self.host = open_host(server_run, self.runner_options)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.host.close()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def grade(self, path: Path, *, name: str | None = None,
+              executed_dir: Path | None = None) -> SubmissionResult:
+        """The result for one notebook file; writes the executed notebook into `executed_dir`."""
+        options = self.options
+        name, sha = name or submission_name(path), sha256_of(path)
+        try:
+            nb = load_notebook(path)
+        except NotebookError as exc:
+            return error_result(name, sha, str(exc), options.rubric)
+        timings: dict[str, float] = {}
+        work = Path(tempfile.mkdtemp(prefix="grade-", dir=self._root))
+        try:
+            run = _student_run(work / "notebook", options)
+            began = time.monotonic()
+            execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(),
+                                limits=options.limits, cell_timeout=options.cell_timeout,
+                                total_timeout=options.notebook_timeout, fork_host=self._fork_host())
+            timings["execute"] = time.monotonic() - began
+            if executed_dir is not None:
+                executed_dir.mkdir(parents=True, exist_ok=True)
+                nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")
+
+            began = time.monotonic()
+            counter = itertools.count()
+
+            def check_run() -> tuple[Path, dict[str, str]]:
+                run = _student_run(work / f"check-{next(counter)}", options)
+                return run.root, run.env()
+
+            checks = run_checks(Definitions.from_notebook(nb), reference_definitions(),
+                                run_dir_factory=check_run, rubric=options.rubric,
+                                options=self.runner_options, host=self.host)
+            timings["checks"] = time.monotonic() - began
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        checks.append(notebook_runs(execution, options.rubric))
+        checks.append(fl_round_check(nb, options))
+        if checks[-1].status != SKIPPED:
+            timings["fl_round"] = checks[-1].seconds
+        return SubmissionResult(name, sha, checks=checks, timings=timings)
+
+    def _fork_host(self):
+        """The fork server for kernels, unless it could not start (then: ordinary kernels)."""
+        return self.host if isinstance(self.host, ForkServerHost) and self.host.failure is None else None
+
+
+def grade_notebook(path: Path, options: Options, *, name: str | None = None,
+                   executed_dir: Path | None = None) -> SubmissionResult:
+    """Grade one notebook with a grader of its own (the self-check); batches reuse a `Grader`."""
+    with Grader(options) as grader:
+        return grader.grade(path, name=name, executed_dir=executed_dir)
 
 
 def _student_run(run_dir: Path, options: Options) -> layout.RunLayout:

@@ -35,7 +35,9 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "environment" / "site"
 FORK_PRELOAD = ("numpy", "edge_ai_w5_sedna_configuration", "torch", "torchvision",
                 "torchvision.transforms", "PIL.Image", "imgaug.augmenters", "plato.config",
                 "plato.trainers.basic", "plato.trainers.registry", "plato.clients.simple",
-                "plato.clients.registry", "unittest.mock")
+                "plato.clients.registry", "unittest.mock",
+                # ... and what notebook kernels forked from the same server need.
+                "matplotlib.pyplot", "nest_asyncio", "cifar100_resnets", "ipykernel.kernelapp")
 
 
 @dataclass(frozen=True)

@@ -362,6 +362,28 @@ class ForkServerHost(WorkerHost):
             raise HarnessError(f"the check fork server failed: {self.failure}")
         return self.fallback.start(cwd, env, log_path, needs_stack=needs_stack)
 
+    def fork_kernel(self, cwd: Path, env: dict[str, str], connection_file: Path,
+                    log_path: Path) -> int:
+        """Fork an IPython kernel (course stack already imported) and return its pid.
+
+        No fallback: a caller that gets HarnessError starts an ordinary kernel instead.
+        """
+        if self.failure is not None:
+            raise HarnessError(f"the fork server is not available: {self.failure}")
+        if not self.ready:
+            self._start_server()
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            header = json.dumps({"kind": "kernel", "cwd": str(cwd), "env": env,
+                                 "connection_file": str(connection_file)}).encode()
+            socket.send_fds(self._control, [header], [log_fd])
+            answer = self._receive(60.0)
+        finally:
+            os.close(log_fd)
+        if "pid" not in answer:
+            raise HarnessError(f"the fork server refused to fork a kernel: {answer}")
+        return int(answer["pid"])
+
     def _fork(self, cwd: Path, env: dict[str, str], log_path: Path) -> WorkerProcess:
         req_r, req_w, rep_r, rep_w = _pipes()
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

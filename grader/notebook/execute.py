@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import uuid
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int
@@ -44,17 +51,81 @@ class Execution:
         return next((c for c in self.cells if c.status != OK), None)
 
 
+class ForkedProcess:
+    """A Popen-like handle on a kernel forked by the fork server.
+
+    The kernel is the fork server's child, not ours, so there is no waitpid: a pidfd tells when
+    it has exited, and signals go to its process group (it leads its own session).
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self._pidfd, self.returncode = None, 0
+
+    def poll(self) -> int | None:
+        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
+            self._exited()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not select.select([self._pidfd], [], [], timeout)[0]:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            self._exited()
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def _exited(self) -> None:
+        self.returncode = 0  # the fork server reaps it; its status is not ours to read
+        os.close(self._pidfd)
+        self._pidfd = None
+
+
+class ForkedKernelProvisioner(LocalProvisioner):
+    """Starts the kernel as a fork of the warm fork server instead of a new interpreter."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        km = self.parent
+        pid = km.fork_host.fork_kernel(Path(kwargs["cwd"]), kwargs["env"], Path(km.connection_file),
+                                       Path(kwargs["cwd"]) / "kernel.log")
+        self.process = ForkedProcess(pid)
+        self.pid = self.pgid = pid
+        return self.connection_info
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel started through the sandbox launcher with the student environment only."""
+    """A kernel with the student environment only: forked from the fork server when one is
+    given (the course stack already imported), else started through the sandbox launcher."""
 
     sandbox_env = Dict(help="The complete environment of the kernel process")
     sandbox_limits = Any(Limits(), help="grader.sandbox.process.Limits")
+    fork_host = Any(None, allow_none=True, help="grader.checks.session.ForkServerHost or None")
 
     def format_kernel_cmd(self, extra_arguments=None):
         return sandboxed_command(super().format_kernel_cmd(extra_arguments), self.sandbox_limits)
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = dict(self.sandbox_env)
+        if self.fork_host is not None and self.provisioner is None:
+            self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id or str(uuid.uuid4()),
+                                                       kernel_spec=self.kernel_spec, parent=self)
+            self.kernel_id = self.provisioner.kernel_id
         return await super()._async_pre_start_kernel(**kw)
 
 
@@ -87,17 +158,20 @@ class CappedClient(NotebookClient):
 
 def execute(nb: nbformat.NotebookNode, *, run_dir: Path, env: dict[str, str], limits: Limits,
             cell_timeout: float = 120, total_timeout: float = 900,
-            max_output_bytes: int = 100_000) -> Execution:
-    """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel."""
-    return asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes))
+            max_output_bytes: int = 100_000, fork_host=None) -> Execution:
+    """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel, forked
+    from `fork_host` (a warm fork server) when given."""
+    return asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout,
+                                max_output_bytes, fork_host))
 
 
-async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes) -> Execution:
+async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes,
+                   fork_host) -> Execution:
     nb = nbformat.from_dict(nb)
     # IPC (Unix sockets in the run directory) instead of TCP: works across network namespaces
     # and leaves no kernel port open on the machine.
     km = SandboxedKernelManager(kernel_name="python3", sandbox_env=env, sandbox_limits=limits,
-                                transport="ipc", ip=str(run_dir / "kernel"),
+                                fork_host=fork_host, transport="ipc", ip=str(run_dir / "kernel"),
                                 connection_file=str(run_dir / "kernel.json"))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
                           interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",

@@ -17,7 +17,9 @@ environment and the process group apply):
         a worker that becomes the leader of its own session, moves into the given working
         directory and environment, and serves like the first form. Student code only ever runs
         in the forked children, never in the server, so every check still gets a fresh process;
-        the slow imports (torch, torchvision, Plato) are paid once.
+        the slow imports (torch, torchvision, Plato) are paid once. A request with
+        `"kind": "kernel"` (and one fd, the log) forks an IPython kernel on the request's
+        `connection_file` instead: the notebook of each submission runs in its own fresh fork.
 
 Protocol: one JSON line per request on the request pipe, one JSON line per reply on the reply pipe
 (never stdout: fd 1 and 2 are the worker's log file, and `sys.stdout` is capped). Requests:
@@ -246,16 +248,18 @@ def fork_server(codec, probes, control_fd, preload):
             return
         if not message:
             return
-        if len(fds) != 3:
+        request = json.loads(message)
+        become, wanted = ((_become_kernel, 1) if request.get("kind") == "kernel"
+                          else (_become_worker, 3))
+        if len(fds) != wanted:
             for fd in fds:
                 os.close(fd)
-            control.sendall(json.dumps({"error": "expected 3 fds"}).encode())
+            control.sendall(json.dumps({"error": f"expected {wanted} fds"}).encode())
             continue
-        request = json.loads(message)
         pid = os.fork()
         if pid == 0:
             try:
-                _become_worker(codec, probes, control, fds, request)
+                become(codec, probes, control, fds, request)
             finally:
                 os._exit(70)
         for fd in fds:
@@ -263,11 +267,11 @@ def fork_server(codec, probes, control_fd, preload):
         control.sendall(json.dumps({"pid": pid}).encode())
 
 
-def _become_worker(codec, probes, control, fds, request):
-    os.setsid()  # own session and process group: the grader kills this worker's whole tree
+def _enter_student_process(control, log_fd, request):
+    """In a forked child: own session, the request's cwd and environment, output to the log."""
+    os.setsid()  # own session and process group: the grader kills this process's whole tree
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     control.close()
-    requests_fd, replies_fd, log_fd = fds
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
@@ -278,10 +282,32 @@ def _become_worker(codec, probes, control, fds, request):
     os.environ.clear()
     os.environ.update(request["env"])
     import tempfile
-    tempfile.tempdir = None  # pick up this worker's TMPDIR
+    tempfile.tempdir = None  # pick up this process's TMPDIR
     configuration = sys.modules.get("edge_ai_w5_sedna_configuration")
     if configuration is not None and hasattr(configuration, "configure"):
-        configuration.configure()  # this worker's environment (aggregator address, YAML)
+        configuration.configure()  # this process's environment (aggregator address, YAML)
+
+
+def _become_kernel(codec, probes, control, fds, request):
+    """Turn this fork into an IPython kernel on the request's connection file.
+
+    The notebook then runs with the course stack already imported, as a fresh process: nothing
+    a previous submission did can be seen here, since each kernel is forked from the clean server.
+    """
+    _enter_student_process(control, fds[0], request)
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+    sys.path.insert(0, "")  # as `python -m ipykernel_launcher` has it: the cwd first
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    app.start()
+    os._exit(0)
+
+
+def _become_worker(codec, probes, control, fds, request):
+    requests_fd, replies_fd, log_fd = fds
+    _enter_student_process(control, log_fd, request)
     run_worker(codec, probes, requests_fd, replies_fd)
     os._exit(0)
 
