@@ -20,7 +20,8 @@ from .notebook.load import discover, sha256_of
 from .pipeline import CHECK_IDS, Grader, Options, error_result, submission_name
 from .render.files import write_atomic
 from .render.gradescope import gradescope_results
-from .render.html import write_reports
+from .render.html import write_feedback_page, write_reports
+from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
 from .results.model import ERROR, GradingRun, SubmissionResult
@@ -47,14 +48,18 @@ def plan(paths: list[Path]) -> tuple[list[Job], list[Path]]:
     return jobs, missing
 
 
-def grade_one(grader: Grader, job: Job, executed_dir: Path) -> SubmissionResult:
-    """Never raises: even a grader bug becomes an `error` row for this submission alone."""
+def grade_one(grader: Grader, job: Job, out_dir: Path) -> SubmissionResult:
+    """Grade one job and write its executed notebook and feedback page into `out_dir`.
+
+    Never raises: even a grader bug becomes an `error` row for this submission alone.
+    """
     try:
-        result = grader.grade(job.path, name=job.name, executed_dir=executed_dir)
+        result = grader.grade(job.path, name=job.name, executed_dir=out_dir / "executed")
     except Exception as exc:  # noqa: BLE001 - the batch must go on
         result = error_result(job.name, job.sha256, f"internal grader error: {type(exc).__name__}: {exc}",
                               grader.options.rubric)
     result.sha256 = job.sha256
+    write_feedback_page(result, out_dir)
     return result
 
 
@@ -68,9 +73,9 @@ def _start_pool_grader(options: Options) -> None:
     atexit.register(_POOL_GRADER.close)
 
 
-def _grade_in_pool(job: Job, executed_dir: Path) -> SubmissionResult:
+def _grade_in_pool(job: Job, out_dir: Path) -> SubmissionResult:
     assert _POOL_GRADER is not None
-    return grade_one(_POOL_GRADER, job, executed_dir)
+    return grade_one(_POOL_GRADER, job, out_dir)
 
 
 class Progress(Protocol):
@@ -121,6 +126,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 copy.submission = name
                 if name != result.submission and executed.exists():
                     shutil.copyfile(executed, executed_dir / f"{name}.ipynb")
+                    (out_dir / "feedback" / feedback_filename(name)).unlink(missing_ok=True)
                 if copy.sha256:
                     book.record(copy, fingerprint)
                 run.submissions.append(copy)
@@ -130,12 +136,12 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         if unique and (workers <= 1 or len(unique) == 1):
             with Grader(options) as grader:
                 for job in unique:
-                    finished(grade_one(grader, job, executed_dir))
+                    finished(grade_one(grader, job, out_dir))
         elif unique:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context,
                                      initializer=_start_pool_grader, initargs=(options,)) as pool:
-                futures = {pool.submit(_grade_in_pool, job, executed_dir): job for job in unique}
+                futures = {pool.submit(_grade_in_pool, job, out_dir): job for job in unique}
                 for future in as_completed(futures):
                     job = futures[future]
                     try:

@@ -129,6 +129,7 @@ class Grader:
                                 limits=options.limits, cell_timeout=options.cell_timeout,
                                 total_timeout=options.notebook_timeout, fork_host=self._fork_host())
             timings["execute"] = time.monotonic() - began
+            timings["student_code"] = sum(cell.seconds for cell in execution.cells)
             if executed_dir is not None:
                 executed_dir.mkdir(parents=True, exist_ok=True)
                 nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")

@@ -65,14 +65,21 @@ def class_report(run: GradingRun) -> tuple[str, str]:
     return render_report(summary, environment()), json.dumps(summary, indent=2) + "\n"
 
 
+def write_feedback_page(sub: SubmissionResult, out_dir: Path) -> None:
+    """Write OUT/feedback/<submission>.html atomically; grading workers call it as each
+    submission finishes, so pages render in parallel instead of all at the end."""
+    executed = Path(out_dir) / "executed" / f"{sub.submission}.ipynb"
+    write_atomic(Path(out_dir) / "feedback" / feedback_filename(sub.submission),
+                 feedback_page(sub, executed if executed.is_file() else None))
+
+
 def write_reports(run: GradingRun, out_dir: Path) -> None:
-    """Write OUT/feedback/*.html, OUT/report.html and OUT/summary.json, each atomically."""
+    """Write OUT/report.html, OUT/summary.json and every feedback page not yet written (those of
+    reused or copied results), each atomically."""
     out_dir = Path(out_dir)
-    executed_dir = out_dir / "executed"
     for sub in run.sorted():
-        executed = executed_dir / f"{sub.submission}.ipynb"
-        write_atomic(out_dir / "feedback" / feedback_filename(sub.submission),
-                     feedback_page(sub, executed if executed.is_file() else None))
+        if not (out_dir / "feedback" / feedback_filename(sub.submission)).is_file():
+            write_feedback_page(sub, out_dir)
     report, summary = class_report(run)
     write_atomic(out_dir / "summary.json", summary)
     write_atomic(out_dir / "report.html", report)

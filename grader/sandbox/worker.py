@@ -230,8 +230,23 @@ def run_worker(codec, probes, requests_fd, replies_fd):
     Worker(codec, probes, requests_fd, replies_fd).serve()
 
 
+def die_with_parent():
+    """Ask Linux to SIGKILL this process when its parent dies: a grader killed with SIGKILL
+    leaves no fork server behind, and a dead fork server no kernels or workers."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def fork_server(codec, probes, control_fd, preload):
     """Import `preload` once, then fork one worker per request on the control socket."""
+    die_with_parent()
     control = socket.socket(fileno=control_fd)
     errors = []
     for module in preload:
@@ -270,6 +285,7 @@ def fork_server(codec, probes, control_fd, preload):
 def _enter_student_process(control, log_fd, request):
     """In a forked child: own session, the request's cwd and environment, output to the log."""
     os.setsid()  # own session and process group: the grader kills this process's whole tree
+    die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     control.close()
     os.dup2(log_fd, 1)
