@@ -21,8 +21,9 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds one notebook cell may run (default 120)")
     parser.add_argument("--notebook-timeout", type=float, default=900.0, metavar="S",
                         help="seconds a whole notebook may run (default 900)")
-    parser.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
-                        help="address-space limit of each student process in GiB (default 8)")
+    parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
+                        help="memory (RLIMIT_DATA: heap and private mappings) of each student "
+                             "process in GiB (default 4)")
     parser.add_argument("--fl-round", choices=("auto", "on", "off"), default="auto",
                         help="run the federated round check: auto = only where CUDA is available")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",
@@ -119,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="seconds for the whole round (default 180 on CPU, 600 with CUDA)")
     fl_round.add_argument("--keep", type=Path, default=None, metavar="DIR",
                           help="keep the round's folders (logs, record) under DIR")
-    fl_round.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
-                          help="address-space limit of each round process in GiB (default 8)")
+    fl_round.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
+                          help="memory (RLIMIT_DATA) of each round process in GiB (default 4)")
     fl_round.add_argument("--data", type=Path, default=None, metavar="DIR",
                           help="real CIFAR-100 folder (default: synthetic, small on CPU)")
     fl_round.add_argument("--rubric", type=Path, default=None, metavar="TOML")
@@ -134,5 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .checks.rubric import RubricError
+    from .environment.data import DataDirError, resolve_data_dir
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        if hasattr(args, "data"):
+            resolve_data_dir(args.data)  # a wrong --data or rubric stops here, before any grading
+            _options(args).rubric
+        return args.func(args)
+    except (DataDirError, RubricError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

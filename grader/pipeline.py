@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 
 from . import __version__
+from .checks import CHECK_IDS as TASK_CHECKS  # run by the check workers
+from .checks import RUBRIC_IDS as CHECK_IDS  # every check of a result, in report order
 from .checks import RunnerOptions, open_host, run_checks
 from .checks.rubric import Rubric, load_rubric
 from .checks.session import ForkServerHost
@@ -32,9 +34,6 @@ from .results.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, Submissi
 from .sandbox.process import Limits
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "exercise.ipynb"
-TASK_CHECKS = ("task1_seeded_choice", "task1_random_seed", "task2_partition", "task3_lr_schedule",
-               "task4a_load_payload", "task4b_extra_test")
-CHECK_IDS = (*TASK_CHECKS, "notebook_runs", "fl_round")
 
 
 @dataclass
