@@ -8,6 +8,7 @@ gradebook, in a deterministic order.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -25,6 +26,7 @@ from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
 from .results.model import ERROR, GradingRun, SubmissionResult
+from .sandbox.process import batch_hidden
 
 GRADEBOOK = "gradebook.sqlite"
 
@@ -87,6 +89,9 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 progress: Progress | None = None) -> GradingRun:
     """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    # student code must not see the output folder or the submissions (sandbox: docs/sandbox.md)
+    options = dataclasses.replace(options,
+                                  limits=options.limits.hiding(*batch_hidden(out_dir, paths)))
     jobs, missing = plan(paths)
     fingerprint = options.fingerprint()
     run = GradingRun()

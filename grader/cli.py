@@ -12,7 +12,8 @@ def _options(args: argparse.Namespace):
     from .pipeline import Options
 
     return Options(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                   limits=Limits(memory_bytes=int(args.memory_limit * GiB)),
+                   limits=Limits(memory_bytes=int(args.memory_limit * GiB),
+                                 isolation=getattr(args, "isolation", "auto")),
                    data_dir=args.data, fl_round=args.fl_round, rubric_path=args.rubric)
 
 
@@ -24,6 +25,9 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
                         help="memory (RLIMIT_DATA: heap and private mappings) of each student "
                              "process in GiB (default 4)")
+    parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
+                        help="namespaces for student code (own loopback, hidden project, process "
+                             "limit): auto = where the platform allows (docs/sandbox.md)")
     parser.add_argument("--fl-round", choices=("auto", "on", "off"), default="auto",
                         help="run the federated round check: auto = only where CUDA is available")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from grader.sandbox.codec import Opaque
+from grader.sandbox.process import describe_error
 
 MAX_SHOWN = 16
 
@@ -72,7 +73,7 @@ def raised(title: str, error: Any, where_input: str) -> str:
     """'parallel_seeded_choice raised IndexError: list index out of range (cell x, line 9, in f)
     with seed=0, ...'."""
     location = f" ({error.where})" if getattr(error, "where", "") else ""
-    message = f"{error.type}: {error.message}" if error.message else error.type
+    message = describe_error(error.type, error.message)
     return f"{title} raised {message}{location} {where_input}."
 
 
@@ -98,7 +99,8 @@ def load_errors(errors: Sequence[Any]) -> str:
     first = errors[0]
     more = f" (and {plural(len(errors) - 1, 'more statement')})" if len(errors) > 1 else ""
     return (f"Note: while loading your definitions, the statement at cell {first.cell_id}, "
-            f"line {first.line} raised {first.error.type}: {first.error.message}{more}.")
+            f"line {first.line} raised "
+            f"{describe_error(first.error.type, first.error.message)}{more}.")
 
 
 def passed(title: str, properties: int, inputs: int) -> str:

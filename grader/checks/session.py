@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.sandbox import codec
-from grader.sandbox.process import Limits, kill_group, spawn
+from grader.sandbox.process import Limits, kill_group, kill_strays, spawn
 
 WORKER = Path(__file__).resolve().parent.parent / "sandbox" / "worker.py"
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -403,6 +403,12 @@ class ForkServerHost(WorkerHost):
             os.close(rep_r)
             raise HarnessError(f"the check fork server refused: {answer}")
         return WorkerProcess(int(answer["pid"]), req_w, rep_r, log_path)
+
+    def kill_strays(self) -> None:
+        """Kill whatever a submission left running in the server's sandbox (a daemon that left
+        its kernel's process group could watch the next submission): call between submissions."""
+        if self._server is not None:
+            kill_strays(self._server.pid)
 
     def close(self) -> None:
         if self.fallback is not None:

@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int
 
-from ..sandbox.process import Limits, kill_group, sandboxed_command
+from ..sandbox.process import Limits, kill_group, sandboxed_command, describe_error
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -234,7 +234,7 @@ async def _run_cells(client: CappedClient, nb, run: Execution) -> None:
         record.seconds = time.monotonic() - began
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
         if error is not None and record.status == OK:
-            record.status, record.error = ERROR, f"{error.ename}: {error.evalue}"
+            record.status, record.error = ERROR, describe_error(error.ename, error.evalue)
             if error.ename == "KeyboardInterrupt" and record.seconds >= client.timeout:
                 # interrupt_on_timeout turns a timeout into an interrupted cell
                 record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"

@@ -1,0 +1,203 @@
+"""Whole batches under attack: the adversarial fixtures in one batch, and a grader killed with
+SIGKILL in the middle of a batch, then run again."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import notebook
+from sandbox_helpers import ISOLATED, processes_under
+
+ROOT = Path(__file__).resolve().parents[1]
+ADVERSARIAL = ROOT / "fixtures" / "adversarial"
+MANIFEST = json.loads((ADVERSARIAL / "manifest.json").read_text())
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_adversarial", ADVERSARIAL / "make_adversarial.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def grader_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "grader", "grade", *args, "--fl-round", "off"]
+
+
+@pytest.fixture
+def grader_tmp():
+    """A short temporary folder for the grader (kernels' IPC socket paths must stay < 108 bytes):
+    what its sandboxes leave behind can be found by their working directories."""
+    folder = Path(tempfile.mkdtemp(prefix="sbt-", dir="/tmp"))
+    yield folder
+    for pid in processes_under(folder):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def grader_env(tmp: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp), GRADER_SECRET_TOKEN="do-not-leak")
+
+
+def test_adversarial_fixtures_are_reproducible_and_described():
+    rendered = _generator().render_all()
+    committed = {p.name for p in ADVERSARIAL.iterdir() if p.suffix in (".ipynb", ".json")}
+    assert committed == set(rendered)
+    for name, data in rendered.items():
+        assert (ADVERSARIAL / name).read_bytes() == data, \
+            f"{name} is stale: run fixtures/adversarial/make_adversarial.py"
+    for name, entry in MANIFEST["submissions"].items():
+        assert list(entry["expected"]) == MANIFEST["check_ids"], name
+
+
+def test_adversarial_batch_completes_with_the_expected_outcomes(tmp_path, grader_tmp):
+    out = tmp_path / "grades"
+    done = subprocess.run(
+        grader_command(str(ADVERSARIAL), "--out", str(out), "--workers", "2",
+                       "--cell-timeout", str(MANIFEST["cell_timeout"])),
+        cwd=ROOT, env=grader_env(grader_tmp), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    grades = json.loads((out / "grades.json").read_text())
+    results = {s["submission"] + ".ipynb": s for s in grades["submissions"]}
+    assert set(results) == set(MANIFEST["submissions"])
+    wrong = {}
+    for name, entry in MANIFEST["submissions"].items():
+        checks = {c["id"]: c for c in results[name]["checks"]}
+        got = {cid: checks[cid]["status"] for cid in entry["expected"]}
+        if got != entry["expected"] or results[name]["status"] != "graded":
+            wrong[name] = {cid: (got[cid], want) for cid, want in entry["expected"].items()
+                           if got[cid] != want}
+        for cid, text in entry["feedback_contains"].items():
+            assert text in checks[cid]["feedback"], (name, cid, checks[cid]["feedback"])
+    assert not wrong, wrong
+
+    # 100 MB of prints: the executed notebook keeps the head only
+    assert (out / "executed" / "print_100mb.ipynb").stat().st_size < 1_000_000
+    # the storm was stopped by the process limit and died with its kernel
+    storm = nbformat.read(out / "executed" / "fork_storm.ipynb", as_version=4)
+    assert any("the storm is raging" in o.get("text", "") for c in storm.cells
+               for o in c.get("outputs", ()))
+    # the snooper found neither the output folder nor the reference, and wrote nothing there
+    snoop = nbformat.read(out / "executed" / "snoop_and_write_output.ipynb", as_version=4)
+    report = next(o["text"] for c in snoop.cells for o in c.get("outputs", ())
+                  if o.get("text", "").startswith("SNOOP"))
+    found = eval(report[len("SNOOP "):])  # the notebook printed a dict of lists of str
+    if ISOLATED:
+        assert found["read"] == [] and found["found_out_dirs"] == []
+        assert all(not Path(p).resolve().is_relative_to(out.resolve()) for p in found["written"])
+    assert not list(out.rglob("*ADVERSARIAL-WAS-HERE*"))
+    assert "do-not-leak" not in (out / "grades.json").read_text()
+    # nothing any submission started is still running
+    if ISOLATED:
+        assert processes_under(grader_tmp) == []
+
+
+def _rows(book: Path) -> dict[str, float]:
+    with sqlite3.connect(f"file:{book}?mode=ro", uri=True, timeout=5) as db:
+        return dict(db.execute("SELECT submission, graded_at FROM results"))
+
+
+def test_a_killed_batch_resumes_without_losing_or_redoing_anything(tmp_path, grader_tmp):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    count = 8
+    for i in range(count):  # plain-Python notebooks: no definitions, every task check fails fast
+        nbformat.write(notebook("import time\ntime.sleep(1)", f"print('student {i}')"),
+                       subs / f"student_{i}.ipynb")
+    out = tmp_path / "grades"
+    command = grader_command(str(subs), "--out", str(out), "--workers", "1")
+    first = subprocess.Popen(command, cwd=ROOT, env=grader_env(grader_tmp), start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    book = out / "gradebook.sqlite"
+    deadline = time.monotonic() + 300
+    rows: dict[str, float] = {}
+    while time.monotonic() < deadline and first.poll() is None:
+        if book.exists():
+            try:
+                rows = _rows(book)
+            except sqlite3.Error:
+                rows = {}
+            if len(rows) >= 2:
+                break
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)  # the grader and its pool, as a terminal's kill would
+    first.wait()
+    before = _rows(book)
+    assert 2 <= len(before) < count, "the batch should have been killed in the middle"
+    assert not (out / "grades.json").exists()  # exports come at the end
+
+    # sandboxes of the killed grader do not outlive it for long (their pipes and sockets closed)
+    settle = time.monotonic() + 15
+    while processes_under(grader_tmp) and time.monotonic() < settle:
+        time.sleep(0.2)
+    left = processes_under(grader_tmp)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], f"left behind by the killed grader: {left}"
+
+    second = subprocess.run(command, cwd=ROOT, env=grader_env(grader_tmp), capture_output=True,
+                            text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    after = _rows(book)
+    assert sorted(after) == sorted(f"student_{i}" for i in range(count))  # each exactly once
+    assert {name: after[name] for name in before} == before  # finished results were not redone
+    grades = json.loads((out / "grades.json").read_text())
+    names = [s["submission"] for s in grades["submissions"]]
+    assert sorted(names) == sorted(after) and len(names) == len(set(names))
+    assert all(s["status"] == "graded" for s in grades["submissions"]), grades["submissions"][0]
+
+
+DAEMON = """
+import os, time
+spy = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.getcwd()))), "server-0", "spy")
+if os.fork() == 0:
+    os.setsid()  # leaves the kernel's process group: killing the kernel does not reach it
+    if os.fork() == 0:
+        os.chdir("/")
+        with open(spy, "w") as handle:
+            handle.write(str(os.getpid()))
+        time.sleep(600)
+    os._exit(0)
+for _ in range(100):
+    if os.path.exists(spy):
+        break
+    time.sleep(0.05)
+print("daemon", open(spy).read())
+"""
+
+
+def test_nothing_a_submission_leaves_running_sees_the_next_one(tmp_path):
+    """One grader (one warm fork server) grades submissions one after another: a daemon that
+    escaped its kernel's process group is gone before the next submission starts."""
+    from grader.pipeline import Grader, Options
+
+    nbformat.write(notebook(DAEMON), tmp_path / "a.ipynb")
+    with Grader(Options(fl_round="off")) as grader:
+        grader.grade(tmp_path / "a.ipynb", executed_dir=tmp_path / "executed")
+        out = nbformat.read(tmp_path / "executed" / "a.ipynb", as_version=4).cells[0].outputs
+        daemon = int(out[0]["text"].split()[1])
+        assert not processes_alive([daemon]), "the daemon outlived its submission"
+
+
+def processes_alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.append(pid)
+        except OSError:
+            pass
+    return alive
