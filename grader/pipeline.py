@@ -25,7 +25,7 @@ from .checks.rubric import Rubric, load_rubric
 from .checks.session import ForkServerHost
 from .environment import layout
 from .environment.data import resolve_data_dir
-from .federated import fl_round_check
+from .federated import fl_round_check, should_run
 from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
@@ -58,7 +58,9 @@ class Options:
         return state
 
     def fingerprint(self) -> str:
-        parts = [__version__, repr(sorted(self.rubric.points.items())), self.fl_round,
+        # `auto` runs the round only where CUDA is: record what it resolved to, so a result
+        # graded without the round is not reused on a machine that would run it.
+        parts = [__version__, repr(sorted(self.rubric.points.items())), str(should_run(self.fl_round)),
                  str(self.data_dir or ""), sha256_of(REFERENCE)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -146,6 +148,8 @@ class Grader:
             timings["checks"] = time.monotonic() - began
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            if isinstance(self.host, ForkServerHost):
+                self.host.kill_strays()  # nothing of this submission may see the next one
         checks.append(notebook_runs(execution, options.rubric))
         checks.append(fl_round_check(nb, options))
         if checks[-1].status != SKIPPED:

@@ -5,6 +5,8 @@
 - the template grades without a grader error, scores zero on every task, and its only failures
   are the placeholders' `NotImplementedError`;
 - every sample submission gets exactly the per-check outcome its manifest names.
+- the reference joins a real federated round (client A against the reference as client B) and
+  passes `fl_round` (unless `--fl-round off`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import nbformat
 
 from .batch import grade_batch
+from .federated import reference_round
 from .notebook.markers import dumps_notebook, strip_notebook
 from .pipeline import REFERENCE, TASK_CHECKS, Options
 from .results.model import GRADED, PASSED, SKIPPED
@@ -100,6 +103,7 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
                      if sub.check(cid) is None or sub.check(cid).status != want]
             findings.append(Finding(file_name, not wrong and sub.status == GRADED,
                                     "as the manifest says" if not wrong else "; ".join(wrong)))
+    findings.append(Finding("reference federated round", *reference_round(options)))
     width = max(len(f.item) for f in findings)
     for f in findings:
         print(f"{'ok  ' if f.ok else 'FAIL'}  {f.item:<{width}}  {f.detail}", file=out)

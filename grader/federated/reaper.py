@@ -1,0 +1,57 @@
+"""Find and kill every process of one round by the marker in its environment.
+
+Each process of a round (aggregator, client A's kernel, client B, and whatever they fork with an
+inherited environment) starts with `GRADER_FL_ROUND=<token>`. Killing the process groups the
+round started catches nearly everything; this sweep catches the rest (a child that started its
+own session), and the tests use it to prove that nothing of a round survives.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+MARKER_VARIABLE = "GRADER_FL_ROUND"
+
+
+def processes_with_marker(token: str) -> list[int]:
+    """Ids of live processes (of this user) whose initial environment carries the round's token."""
+    needle = f"{MARKER_VARIABLE}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text()
+        except OSError:  # gone, or another user's
+            continue
+        if needle in environ.split(b"\0") and _state(state) != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_marked(token: str, rounds: int = 3) -> list[int]:
+    """SIGKILL every process carrying the token, with its process group (never the grader's own)."""
+    killed: list[int] = []
+    own_group = os.getpgrp()
+    for _ in range(rounds):
+        pids = processes_with_marker(token)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                group = os.getpgid(pid)
+                if group != own_group:
+                    os.killpg(group, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                continue
+            killed.append(pid)
+    return killed
+
+
+def _state(stat: str) -> str:
+    """The state letter of /proc/PID/stat ("Z" for a zombie); the name may hold spaces."""
+    tail = stat.rpartition(")")[2].split()
+    return tail[0] if tail else "?"
