@@ -26,7 +26,7 @@ from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
 from .results.model import ERROR, GradingRun, SubmissionResult
-from .sandbox.process import batch_hidden
+from .sandbox.process import batch_hidden, isolation_status
 
 GRADEBOOK = "gradebook.sqlite"
 
@@ -94,7 +94,8 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                                   limits=options.limits.hiding(*batch_hidden(out_dir, paths)))
     jobs, missing = plan(paths)
     fingerprint = options.fingerprint()
-    run = GradingRun()
+    run = GradingRun(sandbox=isolation_status() if options.limits.isolation != "off"
+                     else {"isolated": False, "reason": "--isolation off"})
     if progress:
         progress.start(len(jobs) + len(missing))
     for path in missing:

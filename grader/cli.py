@@ -49,6 +49,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         run = grade_batch(args.paths, args.out, options, workers=workers, progress=progress)
     finally:
         progress.close()
+    if not run.sandbox.get("isolated"):
+        print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
+              f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
     errors = sum(1 for s in run.submissions if s.status == "error")
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded. "
           f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/, "

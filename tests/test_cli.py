@@ -47,6 +47,8 @@ def test_bad_inputs_become_error_rows_and_the_batch_goes_on(graded_batch):
     assert "not a Jupyter notebook" in rows["erin"]["error"]
     assert "does not exist" in rows["missing-folder"]["error"]
     assert all(rows[n]["status"] == "error" for n in ("carol", "dave", "erin", "missing-folder"))
+    sandbox = first_grades["sandbox"]  # the instructor sees what was isolated
+    assert isinstance(sandbox["isolated"], bool) and ("warning" in first.stderr) != sandbox["isolated"]
 
 
 def test_every_export_is_written(graded_batch):

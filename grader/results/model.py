@@ -141,11 +141,16 @@ class SubmissionResult:
 @dataclass
 class GradingRun:
     submissions: list[SubmissionResult] = field(default_factory=list)
+    # What the sandbox could isolate on this machine (`grader.sandbox.process.isolation_status`):
+    # an instructor must see when student code ran without network or file isolation.
+    sandbox: dict[str, Any] = field(default_factory=dict)
 
     def sorted(self) -> list[SubmissionResult]:
         """Deterministic export order, whatever order the workers finished in."""
         return sorted(self.submissions, key=lambda s: (s.submission, s.sha256))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION,
+        sandbox = {key: self.sandbox.get(key) for key in
+                   ("isolated", "reason", "interfaces", "read_only", "process_limit")} if self.sandbox else {}
+        return {"schema_version": SCHEMA_VERSION, "sandbox": sandbox,
                 "submissions": [s.to_dict() for s in self.sorted()]}
