@@ -89,7 +89,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 progress: Progress | None = None) -> GradingRun:
     """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    # student code must not see the output folder or the submissions (sandbox: docs/sandbox.md)
+    # student code must not see the output folder or the submissions (README: Running untrusted code)
     options = dataclasses.replace(options,
                                   limits=options.limits.hiding(*batch_hidden(out_dir, paths)))
     jobs, missing = plan(paths)

@@ -27,7 +27,7 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
                              "process in GiB (default 4)")
     parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
                         help="namespaces for student code (own loopback, hidden project, process "
-                             "limit): auto = where the platform allows (docs/sandbox.md)")
+                             "limit): auto = where the platform allows (README: Running untrusted code)")
     parser.add_argument("--fl-round", choices=("auto", "on", "off"), default="auto",
                         help="run the federated round check: auto = only where CUDA is available")
     parser.add_argument("--data", type=Path, default=None, metavar="DIR",

@@ -4,7 +4,7 @@ Every process that runs student code (notebook kernel, check worker or fork serv
 client) is started through `sandboxed_command` / `spawn`, so limits, namespaces, the scrubbed
 environment (the caller passes the complete environment) and the process group are the same
 everywhere and no caller re-implements that plumbing. See `launch.py` and `namespaces.py` for what
-happens in the new process, and docs/sandbox.md for what is isolated on which platform.
+happens in the new process, and the README (Running untrusted code) for what is isolated on which platform.
 
 Grader-side API:
 
@@ -48,7 +48,7 @@ class Limits:
 
     `memory_bytes` is RLIMIT_DATA (heap and private anonymous memory, per process): torch and
     CUDA reserve far more address space than they use, so RLIMIT_AS (`address_space_bytes`, off
-    by default) cannot be 4 GiB with the course stack (see docs/sandbox.md). `max_processes` is
+    by default) cannot be 4 GiB with the course stack (see the README, Running untrusted code). `max_processes` is
     RLIMIT_NPROC counted per sandbox (threads count too); it only applies where the sandbox has its
     own user namespace. `isolation`: "auto" (namespaces where the platform allows them), "require"
     (refuse to start without), "off". `hidden`: extra folders student code must not see (the
