@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import nbformat
 
 from .batch import grade_batch
 from .federated import reference_round
+from .notebook.extract import Definitions
 from .notebook.markers import dumps_notebook, strip_notebook
 from .pipeline import REFERENCE, TASK_CHECKS, Options
 from .results.model import GRADED, PASSED, SKIPPED
@@ -62,10 +64,25 @@ def course_tests_pass(executed: nbformat.NotebookNode) -> Finding:
 
 
 def template_fails_only_at_placeholders(executed: nbformat.NotebookNode) -> Finding:
-    wrong = [f"cell {i + 1}: {o.ename}" for i, cell in enumerate(executed.cells) if cell.cell_type == "code"
-             for o in cell.outputs if o.output_type == "error" and o.ename != "NotImplementedError"]
-    return Finding("template errors", not wrong, "every failing cell raised the placeholder's "
-                   "NotImplementedError" if not wrong else "; ".join(wrong))
+    """Every failing cell of the template failed because of a placeholder: it raised the
+    placeholder's NotImplementedError, or a NameError for a name whose defining cell stopped at
+    a placeholder before binding it (the Task 2 cell never assigns `cifar_train_set`)."""
+    errors = {cell.get("id"): o for cell in executed.cells if cell.cell_type == "code"
+              for o in cell.outputs if o.output_type == "error"}
+    defs = Definitions.from_notebook(executed)
+    wrong = []
+    for index, cell in enumerate(executed.cells):
+        error = errors.get(cell.get("id")) if cell.cell_type == "code" else None
+        if error is None or error.ename == "NotImplementedError":
+            continue
+        name = re.match(r"name '(\w+)' is not defined", error.evalue or "")
+        binding = defs.binding(name.group(1)) if error.ename == "NameError" and name else None
+        cause = errors.get(binding.cell_id) if binding else None
+        if cause is None or cause.ename != "NotImplementedError":
+            wrong.append(f"cell {index + 1}: {error.ename}: {error.evalue}")
+    return Finding("template errors", not wrong, "every failing cell failed at a placeholder "
+                   "(NotImplementedError, or a name its placeholder left undefined)"
+                   if not wrong else "; ".join(wrong))
 
 
 def validate(options: Options, workers: int = 0, out=None) -> bool:
