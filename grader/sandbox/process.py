@@ -78,9 +78,16 @@ class Limits:
 
 def default_hidden() -> list[str]:
     """Hidden from every sandbox: the grader's home, the project tree (reference, fixtures, .git,
-    tests, a default `grades/`) and the temporary folders (other submissions' run directories,
-    whatever else lies there)."""
-    return [os.path.expanduser("~"), str(PROJECT_ROOT), tempfile.gettempdir(), "/tmp", "/var/tmp"]
+    tests, a default `grades/`), the temporary folders (other submissions' run directories,
+    whatever else lies there), and every top-level folder that is not part of the system
+    (`/home`, `/srv`, `/mnt`, ...: other checkouts of the course, other users' files), so
+    student code sees the system and what `default_keep` brings back, nothing else."""
+    try:
+        top = [entry.path for entry in os.scandir("/") if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        top = []
+    return [os.path.expanduser("~"), str(PROJECT_ROOT), tempfile.gettempdir(), "/tmp", "/var/tmp",
+            *top]
 
 
 def default_keep() -> list[str]:
