@@ -91,16 +91,22 @@ def test_environment_and_working_directory(tmp_path, monkeypatch):
     assert "do-not-leak" not in out and str(tmp_path / "w") not in argv
 
 
-def test_kill_group_also_kills_children_that_left_the_group(tmp_path):
-    code = ("import os, time\n"
-            "for _ in range(3):\n"
-            "    if os.fork() == 0:\n        os.setsid(); time.sleep(300)\n"
-            "print('ready', flush=True); time.sleep(300)")
+def spawn_until_ready(tmp_path, code: str) -> subprocess.Popen:
+    """Start `code` sandboxed in tmp_path/w and wait for it to print 'ready'."""
     work = tmp_path / "w"
     work.mkdir()
     proc = spawn([sys.executable, "-c", code], cwd=work, env=student_env(work), limits=Limits(),
                  stdout=subprocess.PIPE)
     assert proc.stdout.readline().strip() == b"ready"
+    return proc
+
+
+def test_kill_group_also_kills_children_that_left_the_group(tmp_path):
+    code = ("import os, time\n"
+            "for _ in range(3):\n"
+            "    if os.fork() == 0:\n        os.setsid(); time.sleep(300)\n"
+            "print('ready', flush=True); time.sleep(300)")
+    proc = spawn_until_ready(tmp_path, code)
     if ISOLATED:
         assert len(sandbox_members(proc.pid)) == 4
     kill_group(proc.pid)
@@ -121,11 +127,7 @@ def test_kill_strays_keeps_the_launcher(tmp_path):
     code = ("import os, time\n"
             "if os.fork() == 0:\n    os.setsid(); time.sleep(300)\n"
             "print('ready', flush=True); time.sleep(300)")
-    work = tmp_path / "w"
-    work.mkdir()
-    proc = spawn([sys.executable, "-c", code], cwd=work, env=student_env(work), limits=Limits(),
-                 stdout=subprocess.PIPE)
-    assert proc.stdout.readline().strip() == b"ready"
+    proc = spawn_until_ready(tmp_path, code)
     assert kill_strays(proc.pid) == 1
     time.sleep(0.2)
     assert proc.poll() is None and processes_under(tmp_path) == [proc.pid]
