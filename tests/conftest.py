@@ -15,6 +15,14 @@ def notebook(*cells: str, markdown: tuple[str, ...] = ()) -> nbformat.NotebookNo
     return new_notebook(cells=[new_markdown_cell(m) for m in markdown] + [new_code_cell(c) for c in cells])
 
 
+def definitions(*sources: str, id_prefix: str = "cell"):
+    """The graded definitions of a notebook of `sources`, cells named `<id_prefix>0`, `...1`."""
+    from grader.notebook.extract import Definitions
+
+    cells = [new_code_cell(source, id=f"{id_prefix}{i}") for i, source in enumerate(sources)]
+    return Definitions.from_notebook(new_notebook(cells=cells))
+
+
 @pytest.fixture
 def write_notebook(tmp_path):
     def write(name: str, *cells: str) -> Path:

@@ -3,9 +3,9 @@ import time
 from pathlib import Path
 
 import nbformat
+from conftest import definitions
 import numpy as np
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.checks import CHECK_IDS, RunnerOptions
 from grader.checks.reference import reference_function
@@ -24,10 +24,6 @@ OPTIONS = RunnerOptions(call_timeout=3.0, max_examples=12, fork_server=False,
                         limits=Limits(cpu_seconds=300, file_size_bytes=16 * 1024 ** 2))
 ALL = {p.name for p in SEEDED_CHOICE.properties}
 
-
-def definitions(*sources: str) -> Definitions:
-    cells = [new_code_cell(source, id=f"cell{i}") for i, source in enumerate(sources)]
-    return Definitions.from_notebook(new_notebook(cells=cells))
 
 
 @pytest.fixture(scope="module")

@@ -3,24 +3,24 @@ import os
 import time
 
 import numpy as np
+from conftest import definitions as shared_definitions
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.checks.rundirs import temporary_run_dirs
 from grader.checks.runner import SITE_DIR
 from grader.checks.session import (ForkServerHost, FreshHost, HarnessError, Session,
                                    WorkerLost)
 from grader.environment import data as cifar
-from grader.notebook.extract import Definitions
 from grader.sandbox.process import Limits
+
+
+def definitions(*sources: str):
+    return shared_definitions(*sources, id_prefix="c")
+
 
 LIMITS = Limits(cpu_seconds=120, file_size_bytes=16 * 1024 ** 2)
 TEN = np.arange(10)
 
-
-def definitions(*sources: str) -> Definitions:
-    cells = [new_code_cell(source, id=f"c{i}") for i, source in enumerate(sources)]
-    return Definitions.from_notebook(new_notebook(cells=cells))
 
 
 @pytest.fixture(scope="module")
