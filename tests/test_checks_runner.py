@@ -100,6 +100,53 @@ def test_the_same_student_exception_is_reported_once(tmp_path):
     assert result.score == 0
 
 
+@pytest.mark.parametrize("spec_id", ["task1_seeded_choice", "task2_partition", "task3_lr_schedule"])
+def test_a_search_meets_the_exam_up_to_its_first_failure(spec_id):
+    """What lets the runner judge the exam without Hypothesis: a failing search has met the
+    exam's inputs, in order, up to the failing one (then it shrinks)."""
+    from grader.checks import CHECKS
+    from grader.checks.runner import _search, exam
+    from grader.sandbox import codec
+
+    def key(case):
+        return codec.encode(vars(case) if hasattr(case, "__dict__") else case)
+
+    spec = next(s for s in CHECKS if s.id == spec_id)
+    for prop in [p for p in spec.properties if p.strategy is not None][:2]:
+        cases = exam(prop, spec.max_examples)
+        assert len(cases) > len(prop.examples) and exam(prop, spec.max_examples) is cases
+        keys = [key(c) for c in cases]
+        for stop in (len(prop.examples), len(cases) * 2 // 3, len(cases) - 1):
+            stop = keys.index(keys[stop])  # a deterministic visit fails where the input first came
+            met = []
+
+            def visit(case):
+                met.append(key(case))
+                if met[-1] == keys[stop]:
+                    raise AssertionError("fails here")
+
+            with pytest.raises(AssertionError):
+                _search(prop, spec.max_examples, visit)
+            assert met[:stop + 1] == keys[:stop + 1]
+
+
+def test_a_failure_in_the_exam_is_shrunk_by_the_search_and_a_pass_needs_no_search(tmp_path,
+                                                                                 monkeypatch):
+    from grader.checks import runner
+
+    passing = fake_spec(properties=(
+        Property("any", lambda x, obs: None, strategy=lambda: st.integers(0, 10_000)),))
+    failing = fake_spec()
+    for prop in passing.properties + failing.properties:
+        runner.exam(prop, failing.max_examples)  # recorded by a search of its own, once
+    searched = []
+    real_search = runner._search
+    monkeypatch.setattr(runner, "_search", lambda *a: searched.append(a[0].name) or real_search(*a))
+    assert run(passing, tmp_path).status == "passed" and searched == []
+    result = run(failing, tmp_path)
+    assert searched == ["small"] and result.counterexample.input == "with x=100"
+
+
 def test_hypothesis_settings_are_the_same_exam_for_everyone():
     chosen = hypothesis_settings(30)
     assert chosen.derandomize and chosen.database is None and chosen.deadline is None

@@ -111,6 +111,43 @@ def test_endless_loop_times_out_and_the_next_input_gets_a_fresh_worker(session_f
     assert session.restarts == 1
 
 
+def test_prefetched_calls_are_answered_from_memory_in_one_stream(session_for):
+    session = session_for(choice())
+    big = np.arange(30_000)  # ~200 KB a request: far more than a pipe holds, both ways
+    calls = [("seeded_choice", dict(arrays=[big, big], seed=seed, n=5000))
+             for seed in range(60)]
+    session.prefetch(calls + calls[:3], until=time.monotonic() + 60)
+    assert session.calls == 60 and session.restarts == 0
+    reply = call(session, n=5000, seed=59, arrays=(big, big))
+    expected = np.random.default_rng(59).choice(30_000, 5000, replace=False)
+    np.testing.assert_array_equal(reply.value["first"]["items"][0]["array"], expected)
+    assert session.calls == 60  # no new call
+
+
+def test_prefetch_stops_at_a_timeout_and_remembers_it_for_that_input_only(session_for):
+    session = session_for(choice("if n == 2:\n        while True: pass"), call_timeout=1.5)
+    calls = [("seeded_choice", dict(arrays=[TEN, TEN], seed=42, n=n))
+             for n in (1, 2, 3)]
+    session.prefetch(calls, until=time.monotonic() + 60)
+    assert session.calls == 2 and session.restarts == 1
+    assert call(session, n=1).value["first"]["count"] == 2
+    with pytest.raises(WorkerLost) as lost:
+        call(session, n=2)
+    assert lost.value.reason == "timeout"
+    assert call(session, n=3).value["first"]["count"] == 2  # asked now, of a fresh worker
+    assert session.calls == 3
+
+
+def test_prefetch_drops_queued_calls_once_its_time_is_up(session_for):
+    session = session_for(choice("import time; time.sleep(0.3)"))
+    calls = [("seeded_choice", dict(arrays=[TEN, TEN], seed=seed, n=2, container="list"))
+             for seed in range(20)]
+    started = time.monotonic()
+    session.prefetch(calls, until=started + 1.0)
+    assert time.monotonic() - started < 3 and 2 <= session.calls < 20
+    assert session.restarts == 0
+
+
 def test_os_exit_is_reported_as_a_dead_worker_with_its_exit_code(session_for):
     session = session_for(choice("print('bye')\n    os._exit(3)"))
     with pytest.raises(WorkerLost) as lost:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 
 from grader.checks import feedback
 from grader.checks.session import (FreshHost, ForkServerHost, HarnessError, RunDirFactory,
@@ -29,6 +29,9 @@ from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexam
 from grader.sandbox.process import GiB, Limits
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "environment" / "site"
+# Hypothesis' seed for every search. Derandomized runs would seed from the test function's
+# source text, so any edit of this module would change every student's exam; this pins it.
+EXAM_SEED = 5
 
 # What a fork server imports before forking workers: the course stack the graded cells import.
 # The configuration module comes first (Plato reads its YAML on import).
@@ -36,8 +39,11 @@ FORK_PRELOAD = ("numpy", "edge_ai_w5_sedna_configuration", "torch", "torchvision
                 "torchvision.transforms", "PIL.Image", "imgaug.augmenters", "plato.config",
                 "plato.trainers.basic", "plato.trainers.registry", "plato.clients.simple",
                 "plato.clients.registry", "unittest.mock",
-                # ... and what notebook kernels forked from the same server need.
-                "matplotlib.pyplot", "nest_asyncio", "cifar100_resnets", "ipykernel.kernelapp")
+                # ... and what notebook kernels forked from the same server need, including
+                # what a kernel would otherwise import while it starts (its debugger: ~0.15 s).
+                "matplotlib.pyplot", "matplotlib.backends.backend_agg", "nest_asyncio",
+                "cifar100_resnets", "ipykernel.kernelapp", "ipykernel.ipkernel",
+                "ipykernel.debugger", "IPython.core.completerlib")
 
 
 @dataclass(frozen=True)
@@ -152,14 +158,19 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Worke
         session = Session(host, program, Path(run_dir), dict(env), preload=spec.preload,
                           call_timeout=options.call_timeout, load_timeout=options.load_timeout,
                           max_restarts=options.max_restarts)
-        context = CheckContext(session, reference, Path(run_dir))
+        context = CheckContext(session, reference, Path(run_dir), request=spec.request)
         if spec.prepare is not None:
             spec.prepare(context)
         deadline = started + options.check_budget
         max_examples = options.max_examples or spec.max_examples
+        exams = [exam(prop, max_examples) for prop in spec.properties]
+        if spec.request is not None:
+            session.prefetch([spec.request(context, case) for cases in exams for case in cases],
+                             until=deadline)
         outcomes = []
-        for prop in spec.properties:
-            outcomes.append(_run_property(spec, prop, context, deadline, max_examples, options))
+        for prop, cases in zip(spec.properties, exams):
+            outcomes.append(_run_property(spec, prop, cases, context, deadline, max_examples,
+                                          options))
     except Exception as exc:  # noqa: BLE001 - the grader's fault: this check only
         return result(ERROR, 0.0, feedback.grader_error(spec.title, exc))
     finally:
@@ -215,15 +226,49 @@ def _messages(failures: Iterable[Failure]) -> list[str]:
     return lines
 
 
-def _run_property(spec: CheckSpec, prop: Property, context: CheckContext, deadline: float,
-                  max_examples: int, options: RunnerOptions) -> PropertyOutcome:
+def _search(prop: Property, max_examples: int, visit: Callable[[Any], None]) -> None:
+    """Give `visit` the property's inputs: its examples in order, then what Hypothesis draws.
+    An input `visit` rejects (by raising) ends the search once Hypothesis has shrunk it."""
+    def test(case: Any) -> None:
+        visit(case)
+
+    if prop.strategy is None:
+        for case in prop.examples:
+            visit(case)
+        return
+    wrapped = given(case=prop.strategy())(test)
+    for case in reversed(prop.examples):  # the first example runs first
+        wrapped = example(case=case)(wrapped)
+    seed(EXAM_SEED)(hypothesis_settings(max_examples)(wrapped))()
+
+
+_EXAMS: dict[tuple[int, int], tuple[Property, tuple[Any, ...]]] = {}
+
+
+def exam(prop: Property, max_examples: int) -> tuple[Any, ...]:
+    """The inputs a search meets when every input passes, in order (computed once per process).
+
+    Derandomized Hypothesis draws each input from the ones before and a fixed seed, never from
+    the test's verdicts, so up to the first failure every submission meets exactly these. The
+    runner judges them without Hypothesis and searches (to shrink) only when one fails.
+    """
+    key = (id(prop), max_examples)
+    if key not in _EXAMS:  # the entry keeps `prop` alive, so its id cannot be reused
+        cases: list[Any] = []
+        _search(prop, max_examples, cases.append)
+        _EXAMS[key] = (prop, tuple(cases))
+    return _EXAMS[key][1]
+
+
+def _run_property(spec: CheckSpec, prop: Property, cases: tuple[Any, ...], context: CheckContext,
+                  deadline: float, max_examples: int, options: RunnerOptions) -> PropertyOutcome:
     outcome = PropertyOutcome(prop.name, held=True)
     if time.monotonic() > deadline:
         return PropertyOutcome(prop.name, False, Failure(
             f"{prop.name}: not checked, the check's time budget of {options.check_budget:g} s "
             "was used up by earlier properties."))
 
-    def test(case: Any) -> None:
+    def visit(case: Any) -> None:
         if time.monotonic() > deadline:
             raise _OutOfTime()
         outcome.tried += 1
@@ -233,14 +278,19 @@ def _run_property(spec: CheckSpec, prop: Property, context: CheckContext, deadli
             raise _Failed()
 
     try:
-        if prop.strategy is None:
-            for case in prop.examples:
-                test(case)
-        else:
-            wrapped = given(case=prop.strategy())(test)
-            for case in reversed(prop.examples):  # the first example runs first
-                wrapped = example(case=case)(wrapped)
-            hypothesis_settings(max_examples)(wrapped)()
+        try:
+            for case in cases:
+                visit(case)
+        except _Failed:
+            if prop.strategy is None:
+                raise
+            # The same search again, from the start, shrinks what failed: the inputs up to
+            # this one are the exam's, answered from the session's memory.
+            found = outcome.failure, outcome.case
+            outcome.held, outcome.tried = True, 0
+            _search(prop, max_examples, visit)
+            outcome.held = False  # the search passed (code that is not deterministic)
+            outcome.failure, outcome.case = found
     except _Failed:
         pass
     except WorkerLost as lost:

@@ -49,6 +49,12 @@ class CheckContext:
     reference: Definitions
     run_dir: Path
     data: dict[str, Any] = field(default_factory=dict)  # whatever `prepare` computed
+    request: Callable[[CheckContext, Any], tuple[str, dict]] | None = None
+
+    def probe(self, case: Any):
+        """The worker's reply (a session.Reply) to the check's `request` for `case`."""
+        probe, args = self.request(self, case)
+        return self.session.call(probe, **args)
 
 
 @dataclass(frozen=True)
@@ -73,3 +79,6 @@ class CheckSpec:
     preload: tuple[str, ...] = ()  # course modules the worker imports before the program
     prepare: Callable[[CheckContext], None] | None = None
     max_examples: int = 40
+    # The probe call `observe` makes for an input, as (probe, arguments): lets the runner send a
+    # whole exam's calls to the worker in one stream before judging them.
+    request: Callable[[CheckContext, Any], tuple[str, dict]] | None = None

@@ -64,9 +64,13 @@ def _copies(arrays):
     return [a.copy() if isinstance(a, np.ndarray) else list(a) for a in arrays]
 
 
+def _request(context: CheckContext, case: ChoiceCase) -> tuple[str, dict]:
+    return "seeded_choice", dict(arrays=list(case.arrays), seed=case.seed, n=case.n,
+                                 container=case.container)
+
+
 def _observe(context: CheckContext, case: ChoiceCase) -> Observation:
-    reply = context.session.call("seeded_choice", arrays=list(case.arrays), seed=case.seed,
-                                 n=case.n, container=case.container)
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
     value = reply.value
@@ -276,7 +280,7 @@ def same_indices(case: ChoiceCase, obs: Observation) -> Failure | None:
         return _container_failure(case, obs)
     known = [(i, p) for i, p in _positions(case, obs.actual.first) if p is not None]
     for index, found in known[1:]:
-        if found != known[0][1]:
+        if _disagree(found, known[0][1]):
             return Failure(
                 f"{TITLE} chose different positions for different arrays {describe(case)}: the "
                 f"{feedback.ordinal(known[0][0])} array got positions "
@@ -287,6 +291,13 @@ def same_indices(case: ChoiceCase, obs: Observation) -> Failure | None:
                 actual=(f"positions {feedback.positions(found)} in the "
                         f"{feedback.ordinal(index)} array"))
     return None
+
+
+def _disagree(one: tuple, other: tuple) -> bool:
+    """Positions that cannot be the same draw; a row not found in its source (None, e.g. a
+    returned index instead of an element) is no evidence either way."""
+    return len(one) != len(other) or any(a is not None and b is not None and a != b
+                                         for a, b in zip(one, other))
 
 
 def deterministic(case: ChoiceCase, obs: Observation) -> Failure | None:
@@ -338,6 +349,7 @@ SEEDED_CHOICE = CheckSpec(
     id="task1_seeded_choice",
     title=TITLE,
     needs=("parallel_seeded_choice",),
+    request=_request,
     observe=_observe,
     describe=describe,
     prepare=_prepare,
@@ -366,7 +378,7 @@ SEEDED_CHOICE = CheckSpec(
 
 
 def _observe_seed(context: CheckContext, case: SeedCase) -> Observation:
-    reply = context.session.call("value", name=case.name)
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
     return Observation(actual=reply.value)
@@ -421,6 +433,7 @@ RANDOM_SEED = CheckSpec(
     id="task1_random_seed",
     title="MY_RANDOM_SEED",
     needs=("MY_RANDOM_SEED",),
+    request=lambda context, case: ("value", {"name": case.name}),
     observe=_observe_seed,
     describe=lambda case: f"for {case.name}",
     properties=(

@@ -96,11 +96,14 @@ def _expected(context: CheckContext, case: PartitionCase) -> PartitionExpected:
     return PartitionExpected(indices, context.data["crc32"])
 
 
+def _request(context: CheckContext, case: PartitionCase) -> tuple[str, dict]:
+    path = context.data["files"][("train" if case.train else "test", case.size)]
+    return "partition", dict(dataset_path=str(path), train=case.train, seed=case.seed,
+                             mean=list(MEAN), std=list(STD))
+
+
 def _observe(context: CheckContext, case: PartitionCase) -> Observation:
-    split = "train" if case.train else "test"
-    path = context.data["files"][(split, case.size)]
-    reply = context.session.call("partition", dataset_path=str(path), train=case.train,
-                                 seed=case.seed, mean=list(MEAN), std=list(STD))
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
     actual = PartitionActual(int(reply.value["length"]),
@@ -217,6 +220,7 @@ PARTITION = CheckSpec(
     needs=("CIFAR100Partition",),
     substitutes=("parallel_seeded_choice",),
     preload=("torchvision.transforms",),
+    request=_request,
     observe=_observe,
     describe=describe,
     prepare=_prepare,

@@ -25,7 +25,7 @@ def scheduled_rate(initial: float, round_number: int) -> float:
 
 
 def _observe(context: CheckContext, initial: float) -> Observation:
-    reply = context.session.call("lr_schedule", learning_rate=initial, rounds=list(ROUNDS))
+    reply = context.probe(initial)
     if reply.error is not None:
         return Observation(error=reply.error)
     rates = dict(zip(ROUNDS, reply.value["rates"]))
@@ -94,6 +94,8 @@ LR_SCHEDULE = CheckSpec(
     title=TITLE,
     needs=("EdgeAiTrainer",),
     preload=("edge_ai_w5_sedna_configuration",),
+    request=lambda context, initial: ("lr_schedule", {"learning_rate": initial,
+                                                      "rounds": list(ROUNDS)}),
     observe=_observe,
     describe=describe,
     max_examples=25,

@@ -47,7 +47,7 @@ LOAD_TITLE = "EdgeAiClient.load_payload"
 
 
 def _observe_payload(context: CheckContext, current_round: int) -> Observation:
-    reply = context.session.call("load_payload", current_round=current_round)
+    reply = context.probe(current_round)
     if reply.error is not None:
         return Observation(error=reply.error)
     return Observation(actual=reply.value, expected=current_round)
@@ -105,6 +105,7 @@ LOAD_PAYLOAD = CheckSpec(
     title=LOAD_TITLE,
     needs=("EdgeAiClient",),
     preload=PRELOAD,
+    request=lambda context, current_round: ("load_payload", {"current_round": current_round}),
     observe=_observe_payload,
     describe=describe_payload,
     max_examples=15,
@@ -123,7 +124,7 @@ TEST_TITLE = "EdgeAiClient.extra_test"
 
 
 def _observe_accuracy(context: CheckContext, accuracy: float) -> Observation:
-    reply = context.session.call("extra_test", accuracy=accuracy)
+    reply = context.probe(accuracy)
     if reply.error is not None:
         return Observation(error=reply.error)
     return Observation(actual=reply.value, expected=accuracy)
@@ -169,6 +170,7 @@ EXTRA_TEST = CheckSpec(
     title=TEST_TITLE,
     needs=("EdgeAiClient",),
     preload=PRELOAD,
+    request=lambda context, accuracy: ("extra_test", {"accuracy": accuracy}),
     observe=_observe_accuracy,
     describe=describe_accuracy,
     max_examples=15,

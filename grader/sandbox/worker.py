@@ -311,7 +311,9 @@ def _become_kernel(codec, probes, control, fds, request):
     a previous submission did can be seen here, since each kernel is forked from the clean server.
     """
     _enter_student_process(control, fds[0], request)
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+    # No input history database: nobody reads it, and it costs a SQLite file and a thread.
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"],
+                "--HistoryManager.enabled=False"]
     sys.path.insert(0, "")  # as `python -m ipykernel_launcher` has it: the cwd first
     from ipykernel.kernelapp import IPKernelApp
 
