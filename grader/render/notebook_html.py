@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 from dataclasses import dataclass
 
@@ -280,25 +281,48 @@ def _preferred_mimetype(data: dict) -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _exporter():
+    from jinja2 import pass_context
     from nbconvert import HTMLExporter, TemplateExporter
     from nbconvert.filters import Highlight2HTML
 
+    highlight = Highlight2HTML(pygments_lexer="ipython3")
+
+    @functools.lru_cache(maxsize=2048)
+    def highlighted(source: str, language: str | None, metadata: str) -> str:
+        return highlight(source, language, json.loads(metadata))
+
     class FragmentExporter(HTMLExporter):
-        """HTMLExporter without its closing BeautifulSoup pass.
+        """HTMLExporter without its closing BeautifulSoup pass, and with memory.
 
         That pass only adds alt texts (our template writes them) and JupyterLab tabindex
-        attributes (not in the basic template), yet it took half the time of a page.
+        attributes (not in the basic template), yet it took half the time of a page. Most cells
+        of a class's notebooks are the course's own, the same in every page, and highlighting
+        and Markdown took most of the rest (0.5 s a page): each distinct cell is rendered once.
         """
 
         def from_notebook_node(self, nb, resources=None, **kw):
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        @pass_context
+        def markdown2html(self, context, source):
+            cell = context.get("cell", {})
+            if cell.get("attachments"):
+                return super().markdown2html(context, source)
+            return self._markdown(source, context.get("resources", {}).get("metadata", {})
+                                  .get("path", ""))
+
+        @functools.lru_cache(maxsize=2048)  # noqa: B019 - one exporter per process
+        def _markdown(self, source, path):
+            return super().markdown2html({"cell": {}, "resources": {"metadata": {"path": path}}},
+                                         source)
 
     return FragmentExporter(
         template_name="basic", template_file="grader_notebook.html.j2",
         extra_loaders=[DictLoader({"grader_notebook.html.j2": _TEMPLATE})],
         sanitize_html=True, embed_images=False,
         filters={"clean_html": clean_html,
-                 "highlight_code": Highlight2HTML(pygments_lexer="ipython3"),
+                 "highlight_code": lambda source, language=None, metadata=None: highlighted(
+                     source, language, json.dumps(metadata or {}, sort_keys=True, default=str)),
                  "filter_data_type": _preferred_mimetype})
 
 
