@@ -9,21 +9,24 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import math
 import os
 import select
 import signal
 import subprocess
 import uuid
 import time
+from queue import Empty
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import Any, Dict, Int
+from traitlets import Any, Dict, Int, Type
 
 from ..sandbox.process import Limits, kill_group, sandboxed_command, describe_error
 
@@ -109,10 +112,42 @@ class ForkedKernelProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class PromptKernelClient(AsyncKernelClient):
+    """A client that is ready as soon as the kernel has answered kernel_info on the shell
+    channel and IOPub has delivered a message.
+
+    jupyter_client then also drains IOPub until it has been silent for 0.2 s: idle time paid by
+    every submission. Nothing needs it here, since nbclient takes only the IOPub messages whose
+    parent is the cell it is running.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)  # is IOPub connected yet?
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel with the student environment only: forked from the fork server when one is
     given (the course stack already imported), else started through the sandbox launcher."""
 
+    client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
     sandbox_env = Dict(help="The complete environment of the kernel process")
     sandbox_limits = Any(Limits(), help="grader.sandbox.process.Limits")
     fork_host = Any(None, allow_none=True, help="grader.checks.session.ForkServerHost or None")

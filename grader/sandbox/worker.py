@@ -35,6 +35,7 @@ A reply `{"harness_error": "..."}` means the worker itself failed (not the stude
 """
 import argparse
 import ast
+import gc
 import importlib
 import importlib.util
 import io
@@ -254,6 +255,11 @@ def fork_server(codec, probes, control_fd, preload):
             importlib.import_module(module)
         except Exception as exc:  # noqa: BLE001 - reported to the grader, which gives up
             errors.append(f"{module}: {type(exc).__name__}: {_text(exc)}")
+    # Every fork shares these objects copy-on-write; a garbage collection in a child would
+    # touch each of them (their GC headers) and so copy most of the heap. Frozen, they are
+    # never scanned: forks start and run faster and share more memory.
+    gc.collect()
+    gc.freeze()
     control.sendall(json.dumps({"ready": not errors, "errors": errors}).encode())
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     while True:
