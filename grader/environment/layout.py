@@ -17,6 +17,7 @@ environment, so no grader setting or secret leaks into student code.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -167,6 +168,7 @@ def student_env(
     return env
 
 
+@functools.lru_cache(maxsize=1)
 def installed_plato_dir() -> Path:
     """The `plato` package folder of this interpreter (found without importing it)."""
     spec = importlib.util.find_spec("plato")
@@ -179,10 +181,16 @@ def installed_plato_dir() -> Path:
 
 def write_plato_config(path: Path, agg_ip: str, agg_port: int) -> Path:
     """Render the course YAML with the aggregator's address (Plato freezes the port on import)."""
-    config = yaml.safe_load(COURSE_YAML.read_text(encoding="utf-8"))
-    config["server"].update(address=agg_ip, port=int(agg_port))
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    path.write_text(_plato_config_text(agg_ip, int(agg_port)), encoding="utf-8")
     return path
+
+
+@functools.lru_cache(maxsize=16)
+def _plato_config_text(agg_ip: str, agg_port: int) -> str:
+    """Rendered once per address: every check of every submission writes one (YAML is slow)."""
+    config = yaml.safe_load(COURSE_YAML.read_text(encoding="utf-8"))
+    config["server"].update(address=agg_ip, port=agg_port)
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def _symlink(target: Path, link: Path) -> None:
