@@ -91,9 +91,10 @@ def test_adversarial_batch_completes_with_the_expected_outcomes(tmp_path, grader
                for o in c.get("outputs", ()))
     # the snooper found neither the output folder nor the reference, and wrote nothing there
     snoop = nbformat.read(out / "executed" / "snoop_and_write_output.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in snoop.cells for o in c.get("outputs", ())
-                      if o.get("name") == "stdout")  # one print may arrive in several parts
-    found = eval(printed[printed.index("SNOOP ") + len("SNOOP "):])  # a dict of lists of str
+    printed = ["".join(o.get("text", "") for o in c.get("outputs", ()) if o.get("name") == "stdout")
+               for c in snoop.cells]  # one print may arrive in several parts
+    line = next(line for text in printed for line in text.splitlines() if line.startswith("SNOOP "))
+    found = eval(line[len("SNOOP "):])  # the notebook printed a dict of lists of str
     if ISOLATED:
         assert found["read"] == [] and found["found_out_dirs"] == []
         assert all(not Path(p).resolve().is_relative_to(out.resolve()) for p in found["written"])
