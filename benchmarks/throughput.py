@@ -139,11 +139,14 @@ def main() -> None:
               f"{60 * len(paths) / seconds:.1f} submissions/min, peak memory {peak / 2**30:.2f} GiB "
               f"(PSS of the whole process tree)", flush=True)
         timings = [s["timings"] for s in grades if s["timings"]]
-        per_sub = seconds * args.workers / len(paths)
+        warm = [t["warm_up"] for t in timings if "warm_up" in t]
+        per_sub = (seconds * args.workers - sum(warm)) / len(paths)
         own = statistics.mean(t.get("student_code", 0) + t.get("checks", 0) for t in timings)
-        print(f"per submission (worker time): {per_sub:.2f} s, of which student code + checks "
-              f"{own:.2f} s: overhead {per_sub - own:.2f} s (kernel fork and start-up, "
-              f"server warm-up shared out, reports)", flush=True)
+        print(f"fork-server warm-up (imports, once per grading process): "
+              f"{statistics.mean(warm) if warm else 0:.1f} s", flush=True)
+        print(f"per submission (worker time, warm-up excluded): {per_sub:.2f} s, of which student "
+              f"code + checks {own:.2f} s: overhead {per_sub - own:.2f} s (kernel fork and "
+              "start-up, extraction, executed notebook, feedback page)", flush=True)
         print(f"ratio={base / seconds:.2f}")
 
 

@@ -125,6 +125,9 @@ class Grader:
         work = Path(tempfile.mkdtemp(prefix="grade-", dir=self._root))
         try:
             run = _student_run(work / "notebook", options)
+            waited = self.host.warm_up() if isinstance(self.host, ForkServerHost) else 0.0
+            if waited:  # the first submission of a process waits for the server's imports
+                timings["warm_up"] = waited
             began = time.monotonic()
             execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(),
                                 limits=options.limits, cell_timeout=options.cell_timeout,

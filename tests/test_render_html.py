@@ -58,7 +58,8 @@ def executed_notebook() -> nbformat.NotebookNode:
 
 
 def sample_run() -> GradingRun:
-    alice = SubmissionResult("alice", "a" * 64, timings={"execute": 12.5, "checks": 3.25}, checks=[
+    alice = SubmissionResult("alice", "a" * 64, timings={"execute": 12.5, "student_code": 9.0, "checks": 3.25},
+                             checks=[
         CheckResult("task1_seeded_choice", "failed", 1.0, 2.0,
                     feedback="parallel_seeded_choice returned 2 arrays for 3 inputs. Return one array per input.",
                     counterexample=Counterexample("array_list=[array([0]), array([1]), array([2])], seed=0, n=1",
@@ -347,7 +348,8 @@ def test_summary_json_numbers(out):
     assert checks["fl_round"]["pass_rate"] is None and checks["fl_round"]["skipped"] == 3
     assert {p["submission"]: p["kind"] for p in summary["problems"]} == {"bob": "error", "carol": "timeout"}
     timings = summary["timings"]
-    assert timings["phases"] == ["execute", "checks"]
+    assert timings["phases"] == ["execute", "checks"]  # the notebook's own cells run within execute
+    assert timings["per_phase"]["student_code"]["max"] == 9.0
     rows = {r["submission"]: r for r in timings["per_submission"]}
     assert rows["alice"]["seconds"] == 15.75 and rows["alice"]["not_passed"] == [
         "task1_seeded_choice", "task2_partition", "notebook_runs"]

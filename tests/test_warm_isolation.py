@@ -39,8 +39,10 @@ def test_module_level_monkeypatching_does_not_reach_the_next_submission(tmp_path
     executed = tmp_path / "executed"
     with Grader(Options(fl_round="off")) as grader:
         assert grader._fork_host() is not None, "the warm fork server should be in use"
-        for name in ("a_attacker", "b_victim"):
-            grader.grade(tmp_path / f"{name}.ipynb", executed_dir=executed)
+        results = [grader.grade(tmp_path / f"{name}.ipynb", executed_dir=executed)
+                   for name in ("a_attacker", "b_victim")]
+    # only the first submission waited for the server's imports, and its timings say so
+    assert results[0].timings["warm_up"] > 1 and "warm_up" not in results[1].timings
     attacked = nbformat.read(executed / "a_attacker.ipynb", as_version=4).cells[0].outputs
     assert "attacked" in attacked[-1]["text"]
     probe = nbformat.read(executed / "b_victim.ipynb", as_version=4).cells[0].outputs

@@ -348,14 +348,8 @@ class ForkServerHost(WorkerHost):
         if not needs_stack and not self.ready and self.fallback is not None:
             return self.fallback.start(cwd, env, log_path)  # don't wait for the server's imports
         for attempt in range(2):  # a server that died since the last start gets one restart
+            self.warm_up()
             if self.failure is not None:
-                break
-            try:
-                if not self.ready:
-                    self._start_server()
-            except (OSError, HarnessError, ValueError) as exc:
-                self.close()
-                self.failure = f"{type(exc).__name__}: {exc}"
                 break
             try:
                 return self._fork(cwd, env, log_path)
@@ -366,6 +360,19 @@ class ForkServerHost(WorkerHost):
         if self.fallback is None:
             raise HarnessError(f"the check fork server failed: {self.failure}")
         return self.fallback.start(cwd, env, log_path, needs_stack=needs_stack)
+
+    def warm_up(self) -> float:
+        """Wait until the server has imported the course stack; returns the seconds waited. A
+        server that cannot start sets `failure` (callers then start processes the usual way)."""
+        if self.ready or self.failure is not None:
+            return 0.0
+        began = time.monotonic()
+        try:
+            self._start_server()
+        except (OSError, HarnessError, ValueError) as exc:
+            self.close()
+            self.failure = f"{type(exc).__name__}: {exc}"
+        return time.monotonic() - began
 
     def fork_kernel(self, cwd: Path, env: dict[str, str], connection_file: Path,
                     log_path: Path) -> int:

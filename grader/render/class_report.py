@@ -11,7 +11,8 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-from ..results.model import ERROR, FAILED, PASSED, SKIPPED, GradingRun, SubmissionResult
+from ..results.model import (ERROR, FAILED, PASSED, SHARE_OF_A_PHASE, SKIPPED, GradingRun,
+                             SubmissionResult)
 from . import plots
 from .text import clean_text, failure_pattern, feedback_href, first_sentence
 
@@ -125,18 +126,19 @@ def summarize(run: GradingRun) -> dict[str, Any]:
             if reasons:
                 problems.append({"submission": sub.submission, "kind": "timeout", "message": "; ".join(reasons)})
 
-    phases: dict[str, None] = {}
+    recorded: dict[str, None] = {}  # every timing, in first-seen order
     for sub in subs:
         for phase in sub.timings:
-            phases.setdefault(phase, None)
+            recorded.setdefault(phase, None)
+    phases = [p for p in recorded if p not in SHARE_OF_A_PHASE]  # these add up to the total
     per_submission = [{
         "submission": sub.submission,
         "status": sub.status,
         "score": sub.score,
         "max_score": sub.max_score,
         "not_passed": [c.id for c in sub.checks if c.status in (FAILED, ERROR)],
-        "seconds": _round(sum(sub.timings.values()), 3),
-        "phases": {k: _round(v, 3) for k, v in sub.timings.items()},
+        "seconds": _round(sub.seconds, 3),
+        "phases": {k: _round(v, 3) for k, v in sub.timings.items() if k in phases},
         "feedback": feedback_href(sub.submission),
     } for sub in subs]
     seconds = [row["seconds"] for row in per_submission]
@@ -167,8 +169,8 @@ def summarize(run: GradingRun) -> dict[str, Any]:
         "checks": checks,
         "problems": problems,
         "timings": {
-            "phases": list(phases),
-            "per_phase": {p: stats([s.timings[p] for s in subs if p in s.timings]) for p in phases},
+            "phases": phases,
+            "per_phase": {p: stats([s.timings[p] for s in subs if p in s.timings]) for p in recorded},
             "per_submission_seconds": stats(seconds),
             "per_submission": per_submission,
         },

@@ -34,7 +34,7 @@ class BatchProgress:
             self.counts["full marks"] += 1
         else:
             self.counts["lost points"] += 1
-        how = "unchanged, kept" if reused else f"{sum(result.timings.values()):.1f} s"
+        how = "unchanged, kept" if reused else f"{result.seconds:.1f} s"
         line = f"  {result.submission}: {result.status}, {result.score:g}/{result.max_score:g} ({how})"
         if self._bar is not None:
             self._bar.console.print(line, highlight=False)

@@ -86,6 +86,10 @@ class CheckResult:
         )
 
 
+# Timings that are a share of another phase: the notebook's own cells run within `execute`.
+SHARE_OF_A_PHASE = frozenset({"student_code"})
+
+
 @dataclass
 class SubmissionResult:
     submission: str
@@ -93,8 +97,14 @@ class SubmissionResult:
     status: str = GRADED
     error: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
-    # Seconds per phase (execute, checks, fl_round), for the class report and benchmarks.
+    # Seconds per phase (warm_up, execute, checks, fl_round) and, within execute, the notebook's
+    # own cells (student_code), for the class report and benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        """Time spent grading it: its phases added up (a share of a phase counted once)."""
+        return sum(v for k, v in self.timings.items() if k not in SHARE_OF_A_PHASE)
 
     @property
     def score(self) -> float:
