@@ -41,12 +41,20 @@ def test_module_level_monkeypatching_does_not_reach_the_next_submission(tmp_path
         assert grader._fork_host() is not None, "the warm fork server should be in use"
         results = [grader.grade(tmp_path / f"{name}.ipynb", executed_dir=executed)
                    for name in ("a_attacker", "b_victim")]
+        held = _threads_and_descriptors()
+        for _ in range(2):
+            grader.grade(tmp_path / "b_victim.ipynb")
+        assert _threads_and_descriptors() == held, "each submission must release what it used"
     # only the first submission waited for the server's imports, and its timings say so
     assert results[0].timings["warm_up"] > 1 and "warm_up" not in results[1].timings
     attacked = nbformat.read(executed / "a_attacker.ipynb", as_version=4).cells[0].outputs
     assert "attacked" in attacked[-1]["text"]
     probe = nbformat.read(executed / "b_victim.ipynb", as_version=4).cells[0].outputs
     assert probe[0]["text"] == "False False False False False False\n"
+
+
+def _threads_and_descriptors() -> tuple[int, int]:
+    return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
 
 
 def _processes_under(root: str) -> list[int]:

@@ -24,6 +24,7 @@ import nbformat
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int, Type
@@ -96,8 +97,15 @@ class ForkedProcess:
 
     def _exited(self) -> None:
         self.returncode = 0  # the fork server reaps it; its status is not ours to read
-        os.close(self._pidfd)
-        self._pidfd = None
+        self.close()
+
+    def close(self) -> None:
+        """Stop watching the process (killed, or no longer ours to wait for)."""
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        if self.returncode is None:
+            self.returncode = -signal.SIGKILL
 
 
 class ForkedKernelProvisioner(LocalProvisioner):
@@ -244,6 +252,14 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
     finally:
         timer.cancel()
         kill_kernel()
+        if isinstance(getattr(km.provisioner, "process", None), ForkedProcess):
+            km.provisioner.process.close()  # its pidfd
+        # nbclient leaves a given manager's resources alone: each execution would leak the
+        # client's heartbeat thread, two ZMQ contexts (4 threads) and ~16 descriptors, and a
+        # long batch would run out of them.
+        if client.kc is not None:
+            await ensure_async(client.kc.stop_channels())
+        km.context.destroy(linger=0)
         atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered if start failed
     run.seconds = time.monotonic() - start
     return run
