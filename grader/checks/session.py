@@ -9,8 +9,9 @@ A `WorkerHost` starts worker processes (`grader/sandbox/worker.py`), always sand
   the leader of its own process group, so isolation is the same as with fresh workers.
 
 A `Session` is one check's view: it loads the check's program into a worker, answers probe calls
-(memoized per input, so Hypothesis may replay an input for free), and turns every way a worker can
-fail into a `WorkerLost` carrying a sentence for the student. After a loss it starts a fresh
+(memoized per input, so Hypothesis may replay an input for free; `prefetch` makes a whole exam's
+calls in one pipelined stream ahead of judging them), and turns every way a worker can fail into a
+`WorkerLost` carrying a sentence for the student. After a loss it starts a fresh
 worker for the next input, a bounded number of times.
 """
 from __future__ import annotations
