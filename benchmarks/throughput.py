@@ -6,9 +6,10 @@ is deduplicated), then in ONE run times
       nbgrader/papermill do it (a fresh kernel per notebook, all cells; the notebook is sanitized
       into a course run directory first, or it could not run at all), and
   (b) `python -m grader grade --fl-round off` on the same files, every check included,
-and prints both times, submissions per minute, the grader's overhead per submission beyond the
-student's own code and the checks, the peak memory (PSS, summed over the grading process tree),
-and as its last line `ratio=<baseline seconds / grader seconds>`.
+and prints both times, submissions per minute, the fork server's warm-up, the grader's overhead per
+submission beyond the student's own code and the checks, the peak memory (PSS, summed over the
+grading process tree, from a second grading run: sampling it would slow the timed one), and as its
+last line `ratio=<baseline seconds / grader seconds>`.
 
     python benchmarks/throughput.py [N] [--workers W] [--baseline-sample K]
 
@@ -95,17 +96,19 @@ class PeakMemory(threading.Thread):
         return self.peak
 
 
-def grader(folder: Path, out: Path, workers: int) -> tuple[float, int]:
+def grader(folder: Path, out: Path, workers: int, *, sample_memory: bool = False) -> tuple[float, int]:
+    """Seconds of `grader grade` and, when sampled, its peak PSS (else 0)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     began = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "grader", "grade", str(folder), "--out", str(out),
                              "--fl-round", "off", "--workers", str(workers)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sampler = PeakMemory(proc.pid)
-    sampler.start()
+    sampler = PeakMemory(proc.pid) if sample_memory else None
+    if sampler is not None:
+        sampler.start()
     _, err = proc.communicate()
     seconds = time.monotonic() - began
-    peak = sampler.stop()
+    peak = sampler.stop() if sampler is not None else 0
     if proc.returncode not in (0, 1):
         raise SystemExit(f"grader failed ({proc.returncode}):\n{err[-2000:]}")
     return seconds, peak
@@ -133,11 +136,15 @@ def main() -> None:
         print(f"baseline (plain nbclient, fresh kernel, serial): {base:.1f} s{how}, "
               f"{60 * len(paths) / base:.1f} submissions/min", flush=True)
 
-        seconds, peak = grader(tmp / "in", tmp / "out", args.workers)
+        seconds, _ = grader(tmp / "in", tmp / "out", args.workers)
         grades = json.loads((tmp / "out" / "grades.json").read_text())["submissions"]
         print(f"grader (all checks, --fl-round off): {seconds:.1f} s, "
-              f"{60 * len(paths) / seconds:.1f} submissions/min, peak memory {peak / 2**30:.2f} GiB "
-              f"(PSS of the whole process tree)", flush=True)
+              f"{60 * len(paths) / seconds:.1f} submissions/min", flush=True)
+        # Sampling PSS reads every process's smaps (~25 ms of CPU each, twice a second): on 2
+        # cores that slowed the grader by a quarter, so memory comes from a second, untimed run.
+        _, peak = grader(tmp / "in", tmp / "out-memory", args.workers, sample_memory=True)
+        print(f"peak memory of the grading run: {peak / 2**30:.2f} GiB (PSS summed over the process "
+              "tree, sampled every 0.5 s in a second run)", flush=True)
         timings = [s["timings"] for s in grades if s["timings"]]
         warm = [t["warm_up"] for t in timings if "warm_up" in t]
         per_sub = (seconds * args.workers - sum(warm)) / len(paths)
