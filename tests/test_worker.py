@@ -142,9 +142,10 @@ def test_prefetch_drops_queued_calls_once_its_time_is_up(session_for):
     session = session_for(choice("import time; time.sleep(0.3)"))
     calls = [("seeded_choice", dict(arrays=[TEN, TEN], seed=seed, n=2, container="list"))
              for seed in range(20)]
+    call(session)  # the worker is running: its start-up does not count against the time below
     started = time.monotonic()
     session.prefetch(calls, until=started + 1.0)
-    assert time.monotonic() - started < 3 and 2 <= session.calls < 20
+    assert time.monotonic() - started < 3 and 3 <= session.calls < 21
     assert session.restarts == 0
 
 
