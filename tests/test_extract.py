@@ -83,3 +83,53 @@ def test_binding_reports_the_cell():
     nb = notebook("def f():\n    pass")
     nb.cells[0].id = "my-cell"
     assert Definitions.from_notebook(nb).binding("f").cell_id == "my-cell"
+
+
+# --- what a top-to-bottom run binds, however the cell is written ------------------------------
+
+
+def test_cell_magics_that_run_in_the_namespace_bind_their_body():
+    """`%%time` and friends run the body in the kernel's namespace: its definitions count."""
+    for magic in ("%%time", "%%capture", "%%capture out --no-stderr", "%%prun -q", "%%capture\n%%time"):
+        defs = Definitions.from_notebook(notebook(
+            f"{magic}\nimport numpy as np\ndef pick(x):\n    return np.asarray(x)\nprint(pick(1))"))
+        assert sources(defs.program(["pick"])) == [
+            "import numpy as np", "def pick(x):\n    return np.asarray(x)"], magic
+
+
+def test_cell_magics_that_run_elsewhere_bind_nothing():
+    for magic in ("%%timeit", "%%bash", "%%writefile helper.py", "%%html", "%%script python3"):
+        defs = Definitions.from_notebook(notebook(f"{magic}\ndef pick(x):\n    return x"))
+        assert "pick" not in defs and not defs.errors, magic
+
+
+def test_magic_body_keeps_its_line_numbers_and_ipython_syntax():
+    """Tracebacks point at the student's own line: the body starts after the magic's line, and
+    blank lines IPython drops before a cell are counted back."""
+    defs = Definitions.from_notebook(notebook(
+        "\n\n%%time\n!pip install nothing\n%matplotlib inline\nSEED = 3\ndef f():\n    return SEED"))
+    assert defs.binding("f").snippet.line == 7
+    assert defs.binding("SEED").snippet.line == 6
+    plain = Definitions.from_notebook(notebook("\n\ndef g():\n    return 1"))
+    assert plain.binding("g").snippet.line == 3
+
+
+def test_line_magics_running_a_statement_bind_it():
+    defs = Definitions.from_notebook(notebook("%time SEED = 19891217", "%timeit LOST = 1",
+                                              "def f():\n    return SEED + LOST"))
+    assert "SEED" in defs and "LOST" not in defs
+    assert sources(defs.program(["f"]))[0] == "SEED = 19891217"
+
+
+def test_definitions_inside_if_try_and_with_blocks_count():
+    defs = Definitions.from_notebook(notebook(
+        "try:\n    import google.colab\nexcept ImportError:\n    LOCAL = True\nelse:\n    LOCAL = False",
+        "import warnings\nwith warnings.catch_warnings():\n    warnings.simplefilter('ignore')\n"
+        "    def pick(x):\n        return x if LOCAL else None",
+        "if True:\n    class Trainer:\n        pass\nfor i in range(3):\n    LOOPED = i",
+    ))
+    assert "LOCAL" in defs and "google" in defs and "Trainer" in defs
+    assert "LOOPED" not in defs and "i" not in defs  # loops are not followed
+    program = sources(defs.program(["pick"]))
+    assert program[0].startswith("try:") and program[-1].startswith("with warnings.catch_warnings()")
+    assert "import warnings" in program

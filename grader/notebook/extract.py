@@ -5,6 +5,17 @@ graded on the definitions it contains. Only top-level *binding* statements are k
 `def`, `class`, assignments to plain names); the last binding of a name wins, as in a
 top-to-bottom run. Calls, prints, test code and training are dropped, so a check worker can load a
 student's functions without running the rest of the notebook.
+
+The rule is what a top-to-bottom run would bind at the top level of the kernel's namespace, however
+the cell is written:
+- IPython syntax is read as IPython runs it: a cell magic that runs its body in the user's
+  namespace (`%%time`, `%%capture`, `%%prun`, `%%debug`, nested too) contributes the body's
+  bindings; one that runs it elsewhere (`%%timeit`'s function, `%%bash`, `%%writefile`, `%%html`)
+  contributes none. Likewise a line magic running a statement in the namespace (`%time x = f()`).
+- A top-level `if`, `try`, `with` or `match` statement binds what its blocks bind (a definition
+  inside `try:` or `with warnings.catch_warnings():` counts); the whole statement is the snippet,
+  so the worker runs it as the kernel did. Loops (`for`, `while`) are not followed: they are test
+  or training code, and running them to define names could cost minutes.
 """
 from __future__ import annotations
 
@@ -17,6 +28,12 @@ from typing import Iterable
 import nbformat
 
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "get_ipython", "display"}
+# Magics that run their code in the user's namespace, so what the code binds is bound at the top
+# level (IPython's `time`, `capture`, `prun` and `debug`; `timeit` runs it inside a function).
+NAMESPACE_CELL_MAGICS = frozenset({"time", "capture", "prun", "debug"})
+NAMESPACE_LINE_MAGICS = frozenset({"time", "prun", "debug"})
+# Top-level statements whose blocks run once, in order, in the module's namespace.
+_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.Match)
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ class Definitions:
                 continue
             cell_id = cell.get("id") or f"cell-{index}"
             try:
-                defs.statements.extend(_statements(index, cell_id, _python_source(cell.source)))
+                defs.statements.extend(_cell_statements(index, cell_id, cell.source))
             except SyntaxError as exc:
                 defs.errors.append(CellError(index, cell_id, f"{exc.msg} (line {exc.lineno})"))
         return defs
@@ -124,12 +141,22 @@ def _python_source(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
-def _statements(index: int, cell_id: str, source: str) -> list[Statement]:
+def _cell_statements(index: int, cell_id: str, raw: str, first_line: int = 1) -> list[Statement]:
+    """The binding statements of a cell's (or a magic's) code whose first line is `first_line`."""
+    source = _python_source(raw)
+    # IPython drops leading blank lines before it transforms; count them back for line numbers.
+    offset = first_line - 1 + _leading_blank_lines(raw)
     tree = ast.parse(source)
     lines = source.splitlines()
     found = []
     shared_lines = _lines_shared_by_statements(tree.body)
     for node in tree.body:
+        magic = _namespace_magic(node)
+        if magic is not None:
+            code, lines_before = magic
+            found.extend(_cell_statements(index, cell_id, code,
+                                          offset + node.lineno + lines_before))
+            continue
         binds, star = _bound_names(node)
         if not binds and not star:
             continue
@@ -138,9 +165,39 @@ def _statements(index: int, cell_id: str, source: str) -> list[Statement]:
             text = ast.unparse(node)
         else:
             text = "\n".join(lines[first - 1:node.end_lineno])
-        found.append(Statement((index, first), cell_id, text, frozenset(binds),
+        found.append(Statement((index, offset + first), cell_id, text, frozenset(binds),
                                frozenset(_free_names(text)), star))
     return found
+
+
+def _leading_blank_lines(raw: str) -> int:
+    count = 0
+    for line in raw.splitlines():
+        if line.strip():
+            break
+        count += 1
+    return count
+
+
+def _namespace_magic(node: ast.stmt) -> tuple[str, int] | None:
+    """For `get_ipython().run_cell_magic(name, line, body)` (a `%%name` cell) or
+    `get_ipython().run_line_magic(name, code)` (a `%name code` line) whose magic runs the code in
+    the user's namespace: (the code, lines between the magic's line and the code's first line)."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Call)
+            and isinstance(call.func.value.func, ast.Name)
+            and call.func.value.func.id == "get_ipython"
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+        return None
+    args = [a.value for a in call.args]
+    if call.func.attr == "run_cell_magic" and len(args) == 3:
+        name, _line, body = args
+        return (body, 1) if name in NAMESPACE_CELL_MAGICS else ("", 0)
+    if call.func.attr == "run_line_magic" and len(args) == 2:
+        name, code = args
+        return (code, 0) if name in NAMESPACE_LINE_MAGICS else None
+    return None
 
 
 def _lines_shared_by_statements(body: list[ast.stmt]) -> set[int]:
@@ -164,7 +221,26 @@ def _bound_names(node: ast.stmt) -> tuple[set[str], bool]:
         return {n for target in node.targets for n in _target_names(target)}, False
     if isinstance(node, ast.AnnAssign) and node.value is not None:
         return set(_target_names(node.target)), False
+    if isinstance(node, _BLOCKS):
+        names, star = set(), False
+        for child in _block_statements(node):
+            child_names, child_star = _bound_names(child)
+            names |= child_names
+            star = star or child_star
+        for item in getattr(node, "items", ()):  # with ... as name
+            if item.optional_vars is not None:
+                names.update(_target_names(item.optional_vars))
+        return names, star
     return set(), False
+
+
+def _block_statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements of every block of an if/try/with/match statement."""
+    blocks = [node.body] if hasattr(node, "body") else []
+    blocks += [getattr(node, "orelse", []), getattr(node, "finalbody", [])]
+    blocks += [handler.body for handler in getattr(node, "handlers", [])]
+    blocks += [case.body for case in getattr(node, "cases", [])]
+    return [child for block in blocks for child in block]
 
 
 def _target_names(target: ast.expr) -> list[str]:
