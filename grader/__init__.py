@@ -1,3 +1,3 @@
 """Autograder for week 5 of "Applied Edge AI": federated learning with Sedna and Plato."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -134,6 +134,16 @@ SCHEDULE = "self.current_learning_rate = initial_learning_rate / 10 ** ((self.cu
      {"rounds_41_to_50"}),
     ("self.current_learning_rate = initial_learning_rate * 10 ** ((self.current_round - 1) // 20)",
      {"rounds_21_to_40", "rounds_41_to_50", "never_above_initial", "non_increasing"}),
+    # Right for rounds 1, 2, ..., 50 on one trainer (the course's test), but keeps state between
+    # calls: wrong for a fresh trainer at round 25, a skipped round 21, a repeated round.
+    ("if self.current_learning_rate == 0:\n"
+     "            self.current_learning_rate = initial_learning_rate\n"
+     "        if self.current_round in (21, 41):\n"
+     "            self.current_learning_rate = self.current_learning_rate / 10",
+     {"depends_on_round_only"}),
+    ("self.current_learning_rate = initial_learning_rate / (10 if self.current_round in (21, 41) else 1)\n"
+     "        Config().trainer = Config().trainer._replace(learning_rate=self.current_learning_rate)",
+     {"depends_on_round_only"}),
 ])
 def test_learning_rate_schedules(grade, new, broken):
     result = grade(LR_SCHEDULE, variant("task3-trainer", SCHEDULE, new))
@@ -146,6 +156,19 @@ def test_off_by_one_feedback_names_round_20(grade):
                                         SCHEDULE.replace("(self.current_round - 1)", "self.current_round")))
     assert "In round 20 the learning rate was 0.01 with trainer.learning_rate = 0.1" in result.feedback
     assert result.counterexample.expected == "0.1 in round 20"
+
+
+def test_stateful_schedule_feedback_names_the_fresh_trainer_at_round_25(grade):
+    stateful = ("if self.current_learning_rate == 0:\n"
+                "            self.current_learning_rate = initial_learning_rate\n"
+                "        if self.current_round in (21, 41):\n"
+                "            self.current_learning_rate /= 10")
+    result = grade(LR_SCHEDULE, variant("task3-trainer", SCHEDULE, stateful))
+    assert result.counterexample.input == ("with trainer.learning_rate = 0.1, calling "
+                                           "set_learning_rate on a fresh trainer for round 25")
+    assert result.counterexample.expected == "0.01 in round 25"
+    assert result.counterexample.actual == "0.1 in round 25"
+    assert "must depend only on the round and the initial rate" in result.feedback
 
 
 def test_schedule_reference_values():
@@ -164,13 +187,20 @@ TEST = "accuracy = self.trainer.test(self.testset)"
     (LOAD, 'self.algorithm.load_weights(weights=server_payload["weights"])',
      {"weights_only_argument"}),
     (ROUND, 'self.trainer.current_round = server_payload["round"]',
-     {"current_round_stored", "load_weights_called_once", "weights_only_argument"}),
+     {"current_round_stored", "load_weights_called_once", "weights_only_argument",
+      "same_for_every_payload"}),
     (LOAD, "self.algorithm.load_weights(server_payload)", {"weights_only_argument"}),
     (ROUND, 'self.current_round = server_payload["current_round"]', {"current_round_stored"}),
     (ROUND, "self.trainer.current_round = 42", {"current_round_stored"}),
     (LOAD, LOAD + "\n        self.algorithm.extract_weights()", {"load_weights_called_once"}),
     (ROUND, 'weights, rnd = server_payload["weights"], server_payload["current_round"]\n'
             "        self.trainer.current_round = rnd", set()),
+    # State kept between rounds: the course's single-payload test cannot see it.
+    (LOAD, 'if not getattr(self, "weights_loaded", False):\n'
+           '            self.algorithm.load_weights(server_payload["weights"])\n'
+           "            self.weights_loaded = True", {"same_for_every_payload"}),
+    (ROUND, 'self.first_round = getattr(self, "first_round", server_payload["current_round"])\n'
+            "        self.trainer.current_round = self.first_round", {"same_for_every_payload"}),
 ])
 def test_load_payload_answers(grade, old, new, broken):
     result = grade(LOAD_PAYLOAD, variant("task4-client", old, new))
@@ -192,9 +222,23 @@ def test_load_payload_feedback_for_round_stored_on_the_client(grade):
      {"test_called_once"}),
     ("accuracy = self.trainer.test(testset=self.testset)", {"testset_only_argument"}),
     ("return self.trainer.test(self.testset)", set()),
+    ('if getattr(self, "last_accuracy", None) is None:\n'
+     "            self.last_accuracy = self.trainer.test(self.testset)\n"
+     "        accuracy = self.last_accuracy", {"same_on_every_call"}),
 ])
 def test_extra_test_answers(grade, new, broken):
     result = grade(EXTRA_TEST, variant("task4-client", TEST, new))
     assert failed_properties(result) == broken, result.feedback
     if broken:
         assert "0.4321" in result.counterexample.input
+
+
+def test_stateful_client_feedback_says_what_the_later_call_did(grade):
+    result = grade(LOAD_PAYLOAD, variant("task4-client", LOAD,
+                                         'if not getattr(self, "weights_loaded", False):\n'
+                                         '            self.algorithm.load_weights(server_payload["weights"])\n'
+                                         "            self.weights_loaded = True"))
+    assert result.counterexample.input == ("when one client receives payloads for rounds 3, 4, "
+                                           "one after another")
+    assert ("after the payload of round 4, self.trainer.current_round was 4 and it made no call "
+            "on self.algorithm") in result.feedback

@@ -91,25 +91,25 @@ WRONG = {
                         {"course_example", "any_number_of_arrays"}),
     "separate_draws": (choice("None", returned="[np.asarray(a)[rng.choice(len(a), n, replace=False)] "
                                                "for a in array_list]"),
-                       {"course_example", "matches_reference", "same_indices", "lists_accepted"}),
+                       {"course_example", "matches_reference", "same_indices", "lists_accepted", "notebook_sizes"}),
     "permutation": (choice("rng.permutation(len(array_list[0]))[:n]"),
-                    {"course_example", "matches_reference"}),
+                    {"course_example", "matches_reference", "notebook_sizes"}),
     "legacy_randomstate": (choice("np.random.RandomState(seed).choice(len(array_list[0]), n, replace=False)"),
-                           {"course_example", "matches_reference"}),
+                           {"course_example", "matches_reference", "notebook_sizes"}),
     "global_seed": (choice("rng.choice(len(array_list[0]), n, replace=False)",
                            before="np.random.seed(seed)"), {"global_state_untouched"}),
     "with_replacement": (choice("rng.choice(len(array_list[0]), n)"),
-                         {"course_example", "matches_reference", "no_duplicates"}),
+                         {"course_example", "matches_reference", "no_duplicates", "notebook_sizes"}),
     "hard_coded_seed": (choice("np.random.default_rng(42).choice(len(array_list[0]), n, replace=False)"),
-                        {"matches_reference"}),
+                        {"matches_reference", "notebook_sizes"}),
     "returns_indices": (choice("rng.choice(len(array_list[0]), n, replace=False)",
                                returned="[idx for a in array_list]"),
-                        {"matches_reference", "lists_accepted"}),
+                        {"matches_reference", "lists_accepted", "notebook_sizes"}),
     "lists_not_accepted": (choice("rng.choice(len(array_list[0]), n, replace=False)",
-                                  returned="[a[idx] for a in array_list]"), {"lists_accepted"}),
+                                  returned="[a[idx] for a in array_list]"), {"lists_accepted", "notebook_sizes"}),
     "unseeded_global_choice": (choice("np.random.choice(len(array_list[0]), n, replace=False)"),
                                {"course_example", "matches_reference", "deterministic",
-                                "global_state_untouched"}),
+                                "global_state_untouched", "notebook_sizes"}),
 }
 
 
@@ -119,7 +119,7 @@ def test_wrong_answers_lose_exactly_the_broken_properties(grade, name):
     result = grade(SEEDED_CHOICE, source)
     assert result.status == "failed"
     assert failed_properties(result) == broken, result.feedback
-    assert result.score == pytest.approx(3.0 * (len(ALL) - len(broken)) / len(ALL))
+    assert result.score == pytest.approx(3.0 * (len(ALL) - len(broken)) / len(ALL), abs=1e-4)
     assert result.counterexample is not None and result.counterexample.input
     assert "AssertionError" not in result.feedback
 
@@ -140,7 +140,7 @@ def test_monkeypatching_numpy_in_the_student_function_does_not_change_the_verdic
                     returned="[np.array(a)[idx] for a in array_list]")
     result = grade(SEEDED_CHOICE, source)
     assert failed_properties(result) == {"course_example", "matches_reference",
-                                         "global_state_untouched"}
+                                         "global_state_untouched", "notebook_sizes"}
 
 
 def test_an_endless_loop_on_some_inputs_fails_the_check_within_bounded_time(grade):
@@ -163,6 +163,54 @@ def test_a_worker_that_dies_mid_search_fails_the_check_without_crashing_the_grad
     assert result.status == "failed"
     assert "ended the worker process" in result.feedback
     assert "exited with code 0" in result.feedback
+
+
+# --- at the notebook's size --------------------------------------------------------------------
+
+SIZE_OPTIONS = RunnerOptions(call_timeout=15.0, max_examples=12, fork_server=False,
+                             limits=OPTIONS.limits)
+
+
+@pytest.mark.parametrize("source, says", [
+    # Quadratic: checks every index with list.count (~7 s of CPU for 25,000 here).
+    (choice("rng.choice(len(array_list[0]), n, replace=False)",
+            returned="[np.asarray(a)[idx] for a in array_list] "
+                     "if all(idx.tolist().count(i) == 1 for i in idx.tolist()) else None"),
+     "was stopped after 2 s of CPU time with seed=19891217, n=25,000 and 50,000 CIFAR-sized images"),
+    # An index dtype that is right below 32,768 rows only.
+    (choice("rng.choice(len(array_list[0]), n, replace=False).astype(np.int16)"),
+     "chose the wrong elements with seed=19891217, n=25,000"),
+    # Recursion that works for the small tests and not for n = 25,000.
+    ("import numpy as np\n\ndef pick(rng, population, k):\n"
+     "    return [] if k == 0 else pick(rng, population, k - 1)\n\n"
+     "def parallel_seeded_choice(array_list, seed, n):\n"
+     "    rng = np.random.default_rng(seed)\n    pick(rng, len(array_list[0]), n)\n"
+     "    idx = rng.choice(len(array_list[0]), n, replace=False)\n"
+     "    return [np.asarray(a)[idx] for a in array_list]\n",
+     "raised RecursionError"),
+])
+def test_size_dependent_failures_lose_only_notebook_sizes(grade, source, says):
+    result = grade(SEEDED_CHOICE, source, options=SIZE_OPTIONS)
+    assert failed_properties(result) == {"notebook_sizes"}, result.feedback
+    assert says in result.feedback
+    assert "50,000 CIFAR-sized images" in result.counterexample.input
+
+
+def test_slow_feedback_gives_the_limit_and_the_reference_time(grade):
+    source = choice("rng.choice(len(array_list[0]), n, replace=False)",
+                    before="[0 for _ in range(10 ** 9)] if n > 1000 else None")
+    result = grade(SEEDED_CHOICE, source, options=SIZE_OPTIONS)
+    assert "the limit is 2 s and the reference takes 0.0" in result.feedback
+    assert result.counterexample.actual == "was stopped after 2 s of CPU time"
+
+
+def test_the_size_bound_counts_cpu_time_not_a_busy_machine(grade):
+    """Waiting is not computing: 2.5 s of sleep per call at size (as a loaded machine would add
+    to the wall clock) leaves a correct answer passing."""
+    source = choice("rng.choice(len(array_list[0]), n, replace=False)",
+                    before="import time; time.sleep(2.5 if n > 1000 else 0)")
+    result = grade(SEEDED_CHOICE, source, options=SIZE_OPTIONS)
+    assert result.status == "passed", result.feedback
 
 
 def test_one_broken_check_does_not_cost_another(grade):

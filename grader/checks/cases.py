@@ -61,3 +61,40 @@ class SeedCase:
     """The student's own MY_RANDOM_SEED (no input: there is one value to look at)."""
 
     name: str = "MY_RANDOM_SEED"
+
+
+@dataclass(frozen=True)
+class SchedulePattern:
+    """`set_learning_rate` as a federation calls it: a fresh trainer per entry of `trainers`
+    (a new client process), each called for its rounds in that order (starting late, skipping
+    the rounds the client was not selected for, meeting a round twice)."""
+
+    initial: float
+    trainers: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class PayloadRounds:
+    """One client receiving a payload per round, in this order (a client selected again)."""
+
+    rounds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AccuracyRounds:
+    """One client's extra_test called once per round, its trainer's test giving these."""
+
+    accuracies: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SizeCase:
+    """`parallel_seeded_choice([images, labels], seed, n)` at the notebook's size, built in the
+    worker (`probes.cifar_like`): `population` uint8 images of 3072 bytes, labels a Python list
+    (as CIFAR's pickle holds them) or an array, passed in a list or a tuple."""
+
+    population: int
+    seed: int
+    n: int
+    labels: str = "list"
+    container: str = "list"

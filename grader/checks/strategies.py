@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.checks.cases import ChoiceCase, PartitionCase
+from grader.checks.cases import (AccuracyRounds, ChoiceCase, PartitionCase, PayloadRounds,
+                                 SchedulePattern)
 
 MAX_POPULATION = 60
 ARRAY_KINDS = ("int64", "float32", "images", "int32", "uint8", "float64", "matrix", "cube",
@@ -122,6 +123,26 @@ def rounds() -> st.SearchStrategy[int]:
     return st.integers(1, 50)
 
 
+def schedule_patterns() -> st.SearchStrategy[SchedulePattern]:
+    """One to three fresh trainers, each called for one to six rounds in any order (repeats
+    and gaps included), with any initial learning rate."""
+    calls = st.lists(rounds(), min_size=1, max_size=6).map(tuple)
+    return st.builds(SchedulePattern, initial=learning_rates(),
+                     trainers=st.lists(calls, min_size=1, max_size=3).map(tuple))
+
+
 def accuracies() -> st.SearchStrategy[float]:
     """Test accuracies a trainer may report (never 0 or 1, so no answer passes by accident)."""
     return st.floats(0.01, 0.99, allow_nan=False).map(lambda a: round(a, 4))
+
+
+def payload_rounds() -> st.SearchStrategy[PayloadRounds]:
+    """Two to four different rounds, in any order, for one client."""
+    return st.lists(rounds(), min_size=2, max_size=4, unique=True).map(
+        lambda found: PayloadRounds(tuple(found)))
+
+
+def accuracy_rounds() -> st.SearchStrategy[AccuracyRounds]:
+    """Two to four different accuracies, one per validation pass of one client."""
+    return st.lists(accuracies(), min_size=2, max_size=4, unique=True).map(
+        lambda found: AccuracyRounds(tuple(found)))

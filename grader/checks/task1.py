@@ -1,7 +1,17 @@
-"""Task 1: `parallel_seeded_choice(array_list, seed, n)` and `MY_RANDOM_SEED`."""
+"""Task 1: `parallel_seeded_choice(array_list, seed, n)` and `MY_RANDOM_SEED`.
+
+Most properties draw small arrays of every kind (up to 60 rows), where a mistake shows in a few
+values. `notebook_sizes` adds what the notebook really does: Task 2 calls the function on 50,000
+CIFAR images of 3072 bytes and a list of 50,000 labels with n = 25,000. The worker builds those
+arrays itself (`probes.cifar_like`) and stops a call after SIZE_TIME_LIMIT seconds, so a function
+that is quadratic, loops over elements, recurses or overflows a small index dtype fails there with
+a sentence that says so, while the reference needs a few hundredths of a second.
+"""
 from __future__ import annotations
 
 import datetime
+import functools
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -9,13 +19,17 @@ from typing import Any
 import numpy as np
 
 from grader.checks import feedback
-from grader.checks.cases import ChoiceCase, SeedCase, course_choice_cases
+from grader.checks.cases import ChoiceCase, SeedCase, SizeCase, course_choice_cases
 from grader.checks.reference import reference_function
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
 from grader.checks.strategies import encoded_rows, choice_problems
+from grader.sandbox import probes
 
 TITLE = "parallel_seeded_choice"
 ALGORITHM = "np.random.default_rng(seed).choice(len(array_list[0]), n, replace=False)"
+# CPU seconds one call at the notebook's size may take (CPU time, so other processes' load does
+# not count); the reference takes ~0.05-0.15 s here, so a correct answer meets it with a wide margin.
+SIZE_TIME_LIMIT = 2.0
 
 
 # --- observing --------------------------------------------------------------------------------
@@ -64,15 +78,21 @@ def _copies(arrays):
     return [a.copy() if isinstance(a, np.ndarray) else list(a) for a in arrays]
 
 
-def _request(context: CheckContext, case: ChoiceCase) -> tuple[str, dict]:
+def _request(context: CheckContext, case: ChoiceCase | SizeCase) -> tuple[str, dict]:
+    if isinstance(case, SizeCase):
+        return "seeded_choice_at_size", dict(population=case.population, seed=case.seed,
+                                             n=case.n, labels=case.labels,
+                                             container=case.container, time_limit=SIZE_TIME_LIMIT)
     return "seeded_choice", dict(arrays=list(case.arrays), seed=case.seed, n=case.n,
                                  container=case.container)
 
 
-def _observe(context: CheckContext, case: ChoiceCase) -> Observation:
+def _observe(context: CheckContext, case: ChoiceCase | SizeCase) -> Observation:
     reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
+    if isinstance(case, SizeCase):
+        return _observe_at_size(context, case, reply.value)
     value = reply.value
     actual = ChoiceActual(Selection.from_plain(value["first"]),
                           Selection.from_plain(value["second"]),
@@ -81,6 +101,80 @@ def _observe(context: CheckContext, case: ChoiceCase) -> Observation:
     arrays = tuple(np.asarray(a) for a in chosen)
     expected = ChoiceExpected(arrays, positions_in(arrays[0], case.arrays[0]))
     return Observation(actual=actual, expected=expected)
+
+
+@dataclass(frozen=True)
+class SizedItem:
+    type: str
+    shape: tuple[int, ...] | None
+    positions: np.ndarray | None  # the source position of each row (-1: not a row of it)
+
+
+@dataclass(frozen=True)
+class SizedActual:
+    seconds: float
+    stopped: bool  # the time bound interrupted the call
+    kind: str = ""
+    count: int | None = None  # None: not a list, tuple or array
+    items: tuple[SizedItem, ...] = ()
+    repr: str = ""
+
+
+@dataclass(frozen=True)
+class SizedExpected:
+    positions: np.ndarray
+    shapes: tuple[tuple[int, ...], ...]
+    reference_seconds: float
+
+
+@functools.lru_cache(maxsize=4)
+def _position_of_id(population: int) -> np.ndarray:
+    order = probes.cifar_like_ids(population)
+    where = np.empty(population, dtype=np.int64)
+    where[order] = np.arange(population)
+    return where
+
+
+def _observe_at_size(context: CheckContext, case: SizeCase, value: dict) -> Observation:
+    where = _position_of_id(case.population)
+
+    def positions(ids: Any) -> np.ndarray | None:
+        if not isinstance(ids, np.ndarray):
+            return None
+        inside = (ids >= 0) & (ids < case.population)
+        return np.where(inside, where[np.clip(ids, 0, case.population - 1)], -1)
+
+    items = tuple(SizedItem(str(item.get("type")),
+                            tuple(item["shape"]) if item.get("shape") is not None else None,
+                            positions(item.get("ids")))
+                  for item in value.get("items") or ())
+    actual = SizedActual(float(value["seconds"]), bool(value["stopped"]), str(value.get("kind")),
+                         value.get("count"), items, str(value.get("repr", "")))
+    chosen = np.asarray(context.data["choose"]([np.arange(case.population)], case.seed,
+                                               case.n)[0])
+    expected = SizedExpected(chosen, ((case.n, probes.IMAGE_BYTES), (case.n,)),
+                             _reference_seconds(context.data["choose"], case))
+    return Observation(actual=actual, expected=expected)
+
+
+_REFERENCE_SECONDS: dict[SizeCase, float] = {}
+
+
+def _reference_seconds(choose, case: SizeCase) -> float:
+    """How long the reference takes on the same call, measured once per process and case."""
+    if case not in _REFERENCE_SECONDS:
+        _REFERENCE_SECONDS[case] = _time_reference(choose, case)
+    return _REFERENCE_SECONDS[case]
+
+
+def _time_reference(choose, case: SizeCase) -> float:
+    images, order = probes.cifar_like(case.population)
+    labels = (order + probes.LABEL_OFFSET).tolist() if case.labels == "list" \
+        else order + probes.LABEL_OFFSET
+    arrays = (images, labels) if case.container == "tuple" else [images, labels]
+    began = time.process_time()
+    choose(arrays, case.seed, case.n)
+    return time.process_time() - began
 
 
 def positions_in(output: Any, source: Any) -> tuple[int | None, ...] | None:
@@ -125,7 +219,13 @@ def same_values(actual: Any, expected: np.ndarray) -> bool:
 # --- describing -------------------------------------------------------------------------------
 
 
-def describe(case: ChoiceCase) -> str:
+def describe(case: ChoiceCase | SizeCase) -> str:
+    if isinstance(case, SizeCase):
+        labels = "a Python list" if case.labels == "list" else "a numpy array"
+        passed_as = ", passed as a tuple" if case.container == "tuple" else ""
+        return (f"with seed={case.seed}, n={case.n:,} and {case.population:,} CIFAR-sized images "
+                f"(uint8 rows of {probes.IMAGE_BYTES} bytes) with their labels as {labels}"
+                f"{passed_as}")
     count, population = len(case.arrays), case.population
     passed_as = " (passed as a tuple)" if case.container == "tuple" else ""
     if all(isinstance(a, np.ndarray) and a.dtype.kind == "i"
@@ -327,6 +427,57 @@ def global_state_untouched(case: ChoiceCase, obs: Observation) -> Failure | None
                    expected="np.random.get_state() unchanged", actual="it changed")
 
 
+def notebook_sizes(case: SizeCase, obs: Observation) -> Failure | None:
+    """At the size Task 2 calls it with: in time, one array per input, the reference's rows."""
+    actual, expected = obs.actual, obs.expected
+    if actual.stopped or actual.seconds > SIZE_TIME_LIMIT:
+        took = (f"was stopped after {SIZE_TIME_LIMIT:g} s of CPU time" if actual.stopped
+                else f"took {actual.seconds:.1f} s of CPU time")
+        return Failure(
+            f"{TITLE} {took} {describe(case)}, the size Task 2 calls it with; the limit is "
+            f"{SIZE_TIME_LIMIT:g} s and the reference takes {expected.reference_seconds:.2f} s. "
+            "Draw the indices once (rng.choice) and index each array with them (array[indices] "
+            "after np.asarray): no Python loops over elements, list.index or repeated copies.",
+            expected=(f"a result within {SIZE_TIME_LIMIT:g} s (the reference: "
+                      f"{expected.reference_seconds:.2f} s)"),
+            actual=took, key=("too slow",))
+    if actual.count is None:
+        return Failure(f"{TITLE} returned a {actual.kind} {describe(case)}; it should return a "
+                       "list (or tuple) with one array per input array.",
+                       expected="a list of 2 arrays", actual=f"a {actual.kind}: {actual.repr}")
+    if actual.count != 2:
+        return Failure(f"{TITLE} returned {feedback.plural(actual.count, 'array')} for 2 inputs "
+                       f"{describe(case)}.", expected="2 arrays",
+                       actual=feedback.plural(actual.count, "array"))
+    for index, (item, shape) in enumerate(zip(actual.items, expected.shapes)):
+        what = ("images", "labels")[index]
+        if item.shape is None or item.positions is None:
+            return Failure(f"{TITLE} returned a {item.type} as the {feedback.ordinal(index)} "
+                           f"array (the {what}) {describe(case)}; it should be the selected "
+                           f"{what}.", expected=f"an array of shape {shape}",
+                           actual=f"a {item.type}")
+        if tuple(item.shape) != shape:
+            return Failure(f"{TITLE} returned the {what} in shape {tuple(item.shape)} "
+                           f"{describe(case)}; the selection has shape {shape}.",
+                           expected=f"shape {shape}", actual=f"shape {tuple(item.shape)}")
+        if not np.array_equal(item.positions, expected.positions):
+            got = tuple(int(p) if p >= 0 else None for p in item.positions)
+            return Failure(
+                f"{TITLE} chose the wrong elements {describe(case)}: the {what} should be the "
+                f"rows at positions {feedback.positions(tuple(expected.positions))}, as "
+                f"{ALGORITHM} picks them, but they were {feedback.positions(got)}. Small inputs "
+                "may hide this: look for a fixed size or a small index dtype (uint8, int16).",
+                expected=f"positions {feedback.positions(tuple(expected.positions))}",
+                actual=f"positions {feedback.positions(got)}")
+    return None
+
+
+SIZE_CASES = (
+    SizeCase(50_000, 19891217, 25_000),  # Task 2's call on the training set
+    SizeCase(50_000, 2 ** 32 - 1, 25_000, labels="array", container="tuple"),
+)
+
+
 def _examples() -> dict[str, tuple[ChoiceCase, ...]]:
     course = course_choice_cases()
     ten = np.arange(10)
@@ -370,6 +521,7 @@ SEEDED_CHOICE = CheckSpec(
                  examples=_EXAMPLES["same"]),
         Property("global_state_untouched", global_state_untouched,
                  strategy=lambda: choice_problems(2, 2), examples=course_choice_cases()[:1]),
+        Property("notebook_sizes", notebook_sizes, examples=SIZE_CASES),
     ),
 )
 

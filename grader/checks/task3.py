@@ -4,14 +4,21 @@ Rounds 1-20 use the initial rate (Plato's `trainer.learning_rate`), rounds 21-40
 rounds 41-50 a hundredth. The worker sets the initial rate in Plato's configuration, builds the
 student's trainer with a tiny model and reads `current_learning_rate` for every round; values are
 compared with a relative tolerance, so `lr * 0.1 ** k` and `lr / 10 ** k` both pass.
+
+The course's test calls one trainer for rounds 1, 2, ..., 50 in order; a federation does not. A
+client process may start at round 25 (a resumed federation, or the grader's own round), skips the
+rounds it is not selected for and can meet a round twice. `depends_on_round_only` calls fresh
+trainers in such patterns and requires the rates the same trainer code gives in order: a schedule
+that keeps state between calls (divides by 10 when it *sees* round 21) fails it, and only it.
 """
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from grader.checks.cases import SchedulePattern
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
-from grader.checks.strategies import learning_rates
+from grader.checks.strategies import learning_rates, schedule_patterns
 from grader.sandbox.codec import Opaque
 
 TITLE = "EdgeAiTrainer.set_learning_rate"
@@ -24,16 +31,32 @@ def scheduled_rate(initial: float, round_number: int) -> float:
     return initial / 10 ** ((round_number - 1) // 20)
 
 
-def _observe(context: CheckContext, initial: float) -> Observation:
-    reply = context.probe(initial)
+def _request(context: CheckContext, case: float | SchedulePattern) -> tuple[str, dict]:
+    if isinstance(case, SchedulePattern):
+        return "lr_patterns", {"learning_rate": case.initial, "rounds": list(ROUNDS),
+                               "trainers": [list(calls) for calls in case.trainers]}
+    return "lr_schedule", {"learning_rate": case, "rounds": list(ROUNDS)}
+
+
+def _observe(context: CheckContext, case: float | SchedulePattern) -> Observation:
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
+    if isinstance(case, SchedulePattern):  # actual: the patterns' rates; expected: in order
+        return Observation(actual=tuple(tuple(rates) for rates in reply.value["patterns"]),
+                           expected=dict(zip(ROUNDS, reply.value["ordered"])))
     rates = dict(zip(ROUNDS, reply.value["rates"]))
-    return Observation(actual=rates, expected={r: scheduled_rate(initial, r) for r in ROUNDS})
+    return Observation(actual=rates, expected={r: scheduled_rate(case, r) for r in ROUNDS})
 
 
-def describe(initial: float) -> str:
-    return f"with trainer.learning_rate = {initial!r} in Plato's configuration"
+def describe(case: float | SchedulePattern) -> str:
+    if isinstance(case, SchedulePattern):
+        calls = "; then on another fresh trainer for ".join(
+            f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
+            for rounds in case.trainers)
+        return (f"with trainer.learning_rate = {case.initial!r}, calling set_learning_rate on a "
+                f"fresh trainer for {calls}")
+    return f"with trainer.learning_rate = {case!r} in Plato's configuration"
 
 
 def _rate(value: Any) -> str:
@@ -87,15 +110,46 @@ def non_increasing(initial: float, obs: Observation) -> Failure | None:
     return None
 
 
+def _same_rate(got: Any, want: Any) -> bool:
+    if isinstance(want, Opaque):  # not a number either way: the same kind of value
+        return isinstance(got, Opaque) and (got.type, got.repr) == (want.type, want.repr)
+    return _close(got, want) if isinstance(want, float) else got == want
+
+
+def depends_on_round_only(case: SchedulePattern, obs: Observation) -> Failure | None:
+    """Every call gives what the same code gives for that round when called in order."""
+    for rounds, rates in zip(case.trainers, obs.actual):
+        for round_number, got in zip(rounds, rates):
+            want = obs.expected[round_number]
+            if not _same_rate(got, want):
+                return Failure(
+                    f"{TITLE} gave {_rate(got)} in round {round_number} {describe(case)}, but "
+                    f"{_rate(want)} in round {round_number} when one trainer is called for rounds "
+                    "1, 2, ..., 50 in order. The rate must depend only on the round and the "
+                    "initial rate: in a federation a client may start at any round (a resumed "
+                    "federation, a new process), skips rounds it is not selected for and can "
+                    "meet a round twice, so compute it from self.current_round each time instead "
+                    "of keeping state between calls.",
+                    expected=f"{_rate(want)} in round {round_number}",
+                    actual=f"{_rate(got)} in round {round_number}")
+    return None
+
+
 _EXAMPLES = (0.1, 0.01, 0.05)
+_PATTERNS = (
+    SchedulePattern(0.1, ((25,),)),  # a fresh process at round 25 (the grader's own round)
+    SchedulePattern(0.1, ((1, 2, 3, 22, 43),)),  # rounds skipped while not selected
+    SchedulePattern(0.1, ((45, 30, 10, 1),)),  # late rounds first
+    SchedulePattern(0.05, ((20, 21, 21, 40, 41, 41),)),  # a round twice
+    SchedulePattern(0.01, ((41,), (21,), (1,))),  # one fresh trainer per round
+)
 
 LR_SCHEDULE = CheckSpec(
     id="task3_lr_schedule",
     title=TITLE,
     needs=("EdgeAiTrainer",),
     preload=("edge_ai_w5_sedna_configuration",),
-    request=lambda context, initial: ("lr_schedule", {"learning_rate": initial,
-                                                      "rounds": list(ROUNDS)}),
+    request=_request,
     observe=_observe,
     describe=describe,
     max_examples=25,
@@ -109,5 +163,7 @@ LR_SCHEDULE = CheckSpec(
         Property("never_above_initial", never_above_initial, strategy=learning_rates,
                  examples=_EXAMPLES[::-1]),
         Property("non_increasing", non_increasing, strategy=learning_rates, examples=_EXAMPLES),
+        Property("depends_on_round_only", depends_on_round_only, strategy=schedule_patterns,
+                 examples=_PATTERNS),
     ),
 )

@@ -5,14 +5,21 @@ and `testset` objects, calls the method, and reports what happened as plain data
 trainer's `current_round` got, and every call on the mocks (method name, arguments as tokens such
 as {"ref": "weights"}, keyword names). The round numbers and accuracies vary, so an answer that
 hard-codes the course test's 42 or 21 does not pass.
+
+A real client is selected round after round: the same client object gets a payload and runs a
+validation pass every time. `same_for_every_payload` and `same_on_every_call` drive one client
+through several rounds and require each later call to behave as the first did (relative to its
+own payload or accuracy), so an answer that keeps state between rounds (loads the weights once,
+remembers the first round, caches the accuracy) fails those, and only those.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from grader.checks import feedback
+from grader.checks.cases import AccuracyRounds, PayloadRounds
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
-from grader.checks.strategies import accuracies, rounds
+from grader.checks.strategies import accuracies, accuracy_rounds, payload_rounds, rounds
 
 PRELOAD = ("edge_ai_w5_sedna_configuration",)
 
@@ -23,6 +30,8 @@ def token(value: Any) -> str:
         return "nothing"
     if "ref" in value:
         return {"weights": 'payload["weights"]', "payload": "the whole payload dict",
+                "earlier_weights": 'the previous payload\'s ["weights"]',
+                "earlier_payload": "the previous payload dict",
                 "testset": "self.testset", "algorithm": "self.algorithm",
                 "trainer": "self.trainer"}.get(value["ref"], value["ref"])
     if "value" in value:
@@ -46,15 +55,64 @@ def calls_text(calls: list[dict]) -> str:
 LOAD_TITLE = "EdgeAiClient.load_payload"
 
 
-def _observe_payload(context: CheckContext, current_round: int) -> Observation:
-    reply = context.probe(current_round)
+def _request_payload(context: CheckContext, case: int | PayloadRounds) -> tuple[str, dict]:
+    if isinstance(case, PayloadRounds):
+        return "load_payloads", {"rounds": list(case.rounds)}
+    return "load_payload", {"current_round": case}
+
+
+def _observe_payload(context: CheckContext, case: int | PayloadRounds) -> Observation:
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
-    return Observation(actual=reply.value, expected=current_round)
+    if isinstance(case, PayloadRounds):
+        return Observation(actual=reply.value["steps"], expected=case.rounds)
+    return Observation(actual=reply.value, expected=case)
 
 
-def describe_payload(current_round: int) -> str:
-    return f'with the payload {{"weights": <weights>, "current_round": {current_round}}}'
+def describe_payload(case: int | PayloadRounds) -> str:
+    if isinstance(case, PayloadRounds):
+        return ("when one client receives payloads for rounds "
+                f"{', '.join(map(str, case.rounds))}, one after another")
+    return f'with the payload {{"weights": <weights>, "current_round": {case}}}'
+
+
+def _as_if(value: Any, first: Any, own: Any) -> Any:
+    """What a step that behaved like the first would show for input `own`: `value` (seen with
+    input `first`) with every token holding the first input replaced by `own`."""
+    if isinstance(value, dict) and "value" in value and value["value"] == first \
+            and type(value["value"]) is type(first):
+        return {**value, "value": own}
+    if isinstance(value, list):
+        return [_as_if(item, first, own) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_if(item, first, own) for key, item in value.items()}
+    return value
+
+
+def _payload_step(step: dict, current_round: int) -> str:
+    stored = step["trainer_current_round"]
+    found = "was not set" if stored is None else f"was {token(stored)}"
+    calls = step["algorithm_calls"]
+    made = f"it called {calls_text(calls)} on self.algorithm" if calls \
+        else "it made no call on self.algorithm"
+    return f"self.trainer.current_round {found} and {made}"
+
+
+def same_for_every_payload(case: PayloadRounds, obs: Observation) -> Failure | None:
+    steps, rounds_ = obs.actual, obs.expected
+    for index in range(1, len(steps)):
+        if steps[index] == _as_if(steps[0], rounds_[0], rounds_[index]):
+            continue
+        return Failure(
+            f"{LOAD_TITLE} handled the {feedback.ordinal(index)} payload differently from the "
+            f"first {describe_payload(case)}, as a client selected for several rounds does: after "
+            f"the payload of round {rounds_[0]}, {_payload_step(steps[0], rounds_[0])}; after "
+            f"the payload of round {rounds_[index]}, {_payload_step(steps[index], rounds_[index])}"
+            ". Every payload must be loaded the same way: keep nothing from earlier rounds.",
+            expected=f"after round {rounds_[index]}: as after the first payload",
+            actual=f"after round {rounds_[index]}: {_payload_step(steps[index], rounds_[index])}")
+    return None
 
 
 def _is_value(found: Any, want: Any) -> bool:
@@ -105,7 +163,7 @@ LOAD_PAYLOAD = CheckSpec(
     title=LOAD_TITLE,
     needs=("EdgeAiClient",),
     preload=PRELOAD,
-    request=lambda context, current_round: ("load_payload", {"current_round": current_round}),
+    request=_request_payload,
     observe=_observe_payload,
     describe=describe_payload,
     max_examples=15,
@@ -114,6 +172,8 @@ LOAD_PAYLOAD = CheckSpec(
         Property("load_weights_called_once", load_weights_called_once, strategy=rounds,
                  examples=(7,)),
         Property("weights_only_argument", weights_only_argument, strategy=rounds, examples=(7,)),
+        Property("same_for_every_payload", same_for_every_payload, strategy=payload_rounds,
+                 examples=(PayloadRounds((3, 4)), PayloadRounds((25, 1, 42)))),
     ),
 )
 
@@ -123,15 +183,49 @@ LOAD_PAYLOAD = CheckSpec(
 TEST_TITLE = "EdgeAiClient.extra_test"
 
 
-def _observe_accuracy(context: CheckContext, accuracy: float) -> Observation:
-    reply = context.probe(accuracy)
+def _request_accuracy(context: CheckContext, case: float | AccuracyRounds) -> tuple[str, dict]:
+    if isinstance(case, AccuracyRounds):
+        return "extra_tests", {"accuracies": list(case.accuracies)}
+    return "extra_test", {"accuracy": case}
+
+
+def _observe_accuracy(context: CheckContext, case: float | AccuracyRounds) -> Observation:
+    reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
-    return Observation(actual=reply.value, expected=accuracy)
+    if isinstance(case, AccuracyRounds):
+        return Observation(actual=reply.value["steps"], expected=case.accuracies)
+    return Observation(actual=reply.value, expected=case)
 
 
-def describe_accuracy(accuracy: float) -> str:
-    return f"when self.trainer.test(...) returns {accuracy!r}"
+def describe_accuracy(case: float | AccuracyRounds) -> str:
+    if isinstance(case, AccuracyRounds):
+        return ("when one client's extra_test runs once per round and self.trainer.test(...) "
+                f"returns {', then '.join(map(repr, case.accuracies))}")
+    return f"when self.trainer.test(...) returns {case!r}"
+
+
+def _test_step(step: dict) -> str:
+    calls = step["trainer_calls"]
+    made = f"calling {calls_text(calls)} on self.trainer" if calls \
+        else "without calling self.trainer"
+    return f"it returned {token(step['returned'])}, {made}"
+
+
+def same_on_every_call(case: AccuracyRounds, obs: Observation) -> Failure | None:
+    steps, accuracies_ = obs.actual, obs.expected
+    for index in range(1, len(steps)):
+        if steps[index] == _as_if(steps[0], accuracies_[0], accuracies_[index]):
+            continue
+        return Failure(
+            f"{TEST_TITLE} behaved differently on its {feedback.ordinal(index)} call than on the "
+            f"first {describe_accuracy(case)}: the first time {_test_step(steps[0])}; the "
+            f"{feedback.ordinal(index)} time {_test_step(steps[index])}. A client validates "
+            "before every round it is selected for: test the model each time, keep nothing "
+            "from earlier calls.",
+            expected=f"as on the first call, for accuracy {accuracies_[index]!r}",
+            actual=_test_step(steps[index]))
+    return None
 
 
 def returns_test_result(accuracy: float, obs: Observation) -> Failure | None:
@@ -170,7 +264,7 @@ EXTRA_TEST = CheckSpec(
     title=TEST_TITLE,
     needs=("EdgeAiClient",),
     preload=PRELOAD,
-    request=lambda context, accuracy: ("extra_test", {"accuracy": accuracy}),
+    request=_request_accuracy,
     observe=_observe_accuracy,
     describe=describe_accuracy,
     max_examples=15,
@@ -181,5 +275,7 @@ EXTRA_TEST = CheckSpec(
                  examples=(0.4321,)),
         Property("testset_only_argument", testset_only_argument, strategy=accuracies,
                  examples=(0.4321,)),
+        Property("same_on_every_call", same_on_every_call, strategy=accuracy_rounds,
+                 examples=(AccuracyRounds((0.4321, 0.875)),)),
     ),
 )

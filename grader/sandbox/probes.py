@@ -9,6 +9,8 @@ Each probe takes the student namespace `ns` first. An exception raised by studen
 to the worker, which turns it into an error reply with the student's traceback.
 """
 import numbers
+import signal
+import time
 import zlib
 
 import numpy as np
@@ -23,6 +25,10 @@ _clip = np.clip
 _uint8 = np.uint8
 _float32 = np.float32
 _generic = np.generic
+_default_rng = np.random.default_rng
+_arange = np.arange
+_int64 = np.int64
+_cpu_seconds = time.process_time
 
 MAX_ITEMS = 64
 MAX_ITEM_BYTES = 8 * 1024 * 1024
@@ -114,6 +120,92 @@ def seeded_choice(ns, arrays, seed, n, container="list"):
     first = _selection(first)
     second = _selection(function(_fresh_arrays(arrays, container), seed, n))
     return {"first": first, "second": second, "global_state_changed": changed}
+
+
+# CIFAR-sized inputs are built here, not shipped: 150 MB of images would cost more to encode than
+# the call itself. `cifar_like` is also what the grader imports to compute the expected answer.
+IMAGE_BYTES = 3072
+LABEL_OFFSET = 1000
+_SIZED = {}
+
+
+def cifar_like_ids(population, salt=0):
+    """The id of each row of `cifar_like(population, salt)`, without building the images."""
+    return _default_rng(salt).permutation(population).astype(_int64)
+
+
+def cifar_like(population, salt=0):
+    """`population` CIFAR-like images (uint8 rows of 3072 bytes) and the id each row encodes in
+    its first three bytes: row i has id order[i], a permutation (so no id equals its position).
+    Labels are LABEL_OFFSET + id. Rows are distinct and cheap to build (~0.1 s for 50,000)."""
+    order = cifar_like_ids(population, salt)
+    pattern = (_arange(IMAGE_BYTES) * 13 % 251).astype(_uint8)
+    images = pattern[None, :] + (order % 251).astype(_uint8)[:, None]
+    images[:, 0] = order >> 16
+    images[:, 1] = (order >> 8) & 255
+    images[:, 2] = order & 255
+    return images, order
+
+
+def sized_item(item):
+    """What came back for one array: its type, shape, and the id of each row (the first three
+    bytes of an image row, or a label value); shape and ids None when it is neither."""
+    described = {"type": _type_name(item), "shape": None, "ids": None}
+    try:
+        array = _asarray(item)
+        if array.dtype.kind not in "biuf" or array.ndim == 0:
+            return described
+        described["shape"] = [int(d) for d in array.shape]
+        if array.ndim == 1:
+            described["ids"] = array.astype(_int64) - LABEL_OFFSET
+            return described
+        rows = array.reshape(len(array), -1)
+        if rows.shape[1] >= 3:
+            head = rows[:, :3].astype(_int64)
+            described["ids"] = (head[:, 0] << 16) | (head[:, 1] << 8) | head[:, 2]
+    except Exception:  # noqa: BLE001 - whatever the student returned
+        pass
+    return described
+
+
+class _TooSlow(BaseException):
+    """Raised by the CPU-time alarm in a call that overran its bound."""
+
+
+def _too_slow(signum, frame):
+    raise _TooSlow()
+
+
+def seeded_choice_at_size(ns, population, seed, n, labels="list", container="list",
+                          time_limit=2.0):
+    """Call parallel_seeded_choice once on [images, labels] of the notebook's size (labels a list,
+    as CIFAR's pickle has them, or an array), stopped after `time_limit` seconds of CPU time (not
+    wall time: a busy machine must not fail a correct answer); report the CPU seconds it took
+    and, per returned item, its type, shape and row ids."""
+    function = _student(ns, "parallel_seeded_choice")
+    if population not in _SIZED:
+        _SIZED[population] = cifar_like(population)
+    images, order = _SIZED[population]
+    label_values = order + LABEL_OFFSET
+    arrays = [images.copy(), label_values.tolist() if labels == "list" else label_values.copy()]
+    arrays = tuple(arrays) if container == "tuple" else arrays
+    previous = signal.signal(signal.SIGPROF, _too_slow)
+    began = _cpu_seconds()
+    signal.setitimer(signal.ITIMER_PROF, time_limit)
+    try:
+        result = function(arrays, seed, n)
+    except _TooSlow:
+        return {"seconds": _cpu_seconds() - began, "stopped": True}
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    seconds = _cpu_seconds() - began
+    if isinstance(result, (list, tuple)) or (isinstance(result, _ndarray) and result.ndim >= 1):
+        items = [sized_item(item) for item in list(result)[:MAX_ITEMS]]
+        return {"seconds": seconds, "stopped": False, "kind": _type_name(result),
+                "count": len(result), "items": items}
+    return {"seconds": seconds, "stopped": False, "kind": _type_name(result), "count": None,
+            "repr": _short_repr(result)}
 
 
 def value(ns, name):
@@ -220,10 +312,9 @@ def _plain_number(value):
     return _opaque(value)
 
 
-def lr_schedule(ns, learning_rate, rounds):
+def _rates_on_fresh_trainer(cls, learning_rate, rounds):
     """Set Plato's trainer.learning_rate, build EdgeAiTrainer(tiny model), and read
-    current_learning_rate after set_learning_rate() for every round in `rounds`."""
-    cls = _student(ns, "EdgeAiTrainer")
+    current_learning_rate after set_learning_rate() for every round in `rounds`, in order."""
     _set_initial_learning_rate(learning_rate)
     try:
         trainer = cls(_tiny_model())
@@ -234,7 +325,21 @@ def lr_schedule(ns, learning_rate, rounds):
         trainer.current_round = round_number
         trainer.set_learning_rate()
         rates.append(_plain_number(getattr(trainer, "current_learning_rate", None)))
-    return {"rates": rates}
+    return rates
+
+
+def lr_schedule(ns, learning_rate, rounds):
+    """The rates of one fresh trainer called for `rounds` in order (the course's own test)."""
+    return {"rates": _rates_on_fresh_trainer(_student(ns, "EdgeAiTrainer"), learning_rate, rounds)}
+
+
+def lr_patterns(ns, learning_rate, trainers, rounds):
+    """The rates of a fresh trainer per entry of `trainers` (its rounds, in the order a federation
+    may send them: starting late, skipping, repeating), then of one more fresh trainer called for
+    `rounds` in order, for comparison: {"patterns": [[rate, ...], ...], "ordered": [rate, ...]}."""
+    cls = _student(ns, "EdgeAiTrainer")
+    patterns = [_rates_on_fresh_trainer(cls, learning_rate, calls) for calls in trainers]
+    return {"patterns": patterns, "ordered": _rates_on_fresh_trainer(cls, learning_rate, rounds)}
 
 
 # --- Task 4 -----------------------------------------------------------------------------------
@@ -309,6 +414,49 @@ def load_payload(ns, current_round):
     }
 
 
+def load_payloads(ns, rounds):
+    """One EdgeAiClient receives a payload per round in `rounds`, in order, as a client selected
+    for several rounds does; after each: what the trainer's current_round became, and the calls
+    on both mocks since the previous payload. Tokens name this payload's objects `weights` and
+    `payload`, the previous payload's `earlier_weights` and `earlier_payload`."""
+    from unittest import mock
+
+    client, algorithm, trainer, testset = _new_client(_student(ns, "EdgeAiClient"))
+    steps, earlier = [], {}
+    for current_round in rounds:
+        weights = mock.MagicMock(name=f"model weights of round {current_round}")
+        payload = {"weights": weights, "current_round": current_round}
+        tokens = _Tokens(weights=weights, payload=payload, algorithm=algorithm, trainer=trainer,
+                         testset=testset, **earlier)
+        seen_algorithm, seen_trainer = len(algorithm.method_calls), len(trainer.method_calls)
+        returned = client.load_payload(payload)
+        attributes = vars(trainer)
+        steps.append({
+            "trainer_current_round": (tokens(attributes["current_round"])
+                                      if "current_round" in attributes else None),
+            "algorithm_calls": tokens.calls(algorithm.method_calls[seen_algorithm:]),
+            "trainer_calls": tokens.calls(trainer.method_calls[seen_trainer:]),
+            "returned": tokens(returned),
+        })
+        earlier = {"earlier_weights": weights, "earlier_payload": payload}
+    return {"steps": steps}
+
+
+def extra_tests(ns, accuracies):
+    """One EdgeAiClient's extra_test() called once per accuracy, the mock trainer's test()
+    returning that accuracy each time (as every round's validation pass does)."""
+    client, algorithm, trainer, testset = _new_client(_student(ns, "EdgeAiClient"))
+    tokens = _Tokens(testset=testset, algorithm=algorithm, trainer=trainer)
+    steps = []
+    for accuracy in accuracies:
+        trainer.test.return_value = accuracy
+        seen = len(trainer.method_calls)
+        returned = client.extra_test()
+        steps.append({"returned": tokens(returned),
+                      "trainer_calls": tokens.calls(trainer.method_calls[seen:])})
+    return {"steps": steps}
+
+
 def extra_test(ns, accuracy):
     """EdgeAiClient().extra_test() with a mock trainer whose test() returns `accuracy`."""
     client, algorithm, trainer, testset = _new_client(_student(ns, "EdgeAiClient"))
@@ -324,9 +472,13 @@ def extra_test(ns, accuracy):
 
 PROBES = {
     "seeded_choice": seeded_choice,
+    "seeded_choice_at_size": seeded_choice_at_size,
     "value": value,
     "partition": partition,
     "lr_schedule": lr_schedule,
+    "lr_patterns": lr_patterns,
     "load_payload": load_payload,
+    "load_payloads": load_payloads,
     "extra_test": extra_test,
+    "extra_tests": extra_tests,
 }
