@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import nbformat
 import pytest
@@ -50,3 +51,71 @@ def test_discover_sorts_recurses_and_reports_missing(tmp_path):
     found, missing = discover([tmp_path, tmp_path / "gone"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.ipynb", "b/z.ipynb"]
     assert missing == [tmp_path / "gone"]
+
+
+# --- malformed files are the submission's error, said per cell; unusual ones load quietly -----
+
+_BASE = {"metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _code(source, **extra):
+    return {"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+            "execution_count": None, **extra}
+
+
+def _write(tmp_path, data) -> "Path":
+    path = tmp_path / "submission.ipynb"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("data, message", [
+    ({**_BASE, "cells": [_code("x = 1"), {"cell_type": "code", "metadata": {}, "outputs": [],
+                                          "execution_count": None}]},
+     "cell 2 (a code cell) has no 'source'"),
+    ({**_BASE, "cells": [{"cell_type": "markdown", "source": "# hi"}]}, "cell 1 (a markdown cell) has no 'metadata'"),
+    ({**_BASE, "cells": [_code(5)]}, "cell 1 has a source that is an int, not text"),
+    ({**_BASE, "cells": [_code(["x = 1\n", None])]}, "cell 1 has a source that is a list, not text"),
+    ({**_BASE, "cells": ["x = 1"]}, "cell 1 is a str, not a cell"),
+    ({**_BASE, "cells": [{"source": "x = 1", "metadata": {}}]}, "cell 1 has no cell_type"),
+    ({**_BASE, "cells": [_code("x"), {"cell_type": "heading", "source": "x", "metadata": {}}]},
+     "cell 2 has cell_type 'heading'"),
+    ({**_BASE, "cells": [_code("x = 1", outputs=[{"output_type": "bogus"}])]}, "is not a valid notebook: cell 1"),
+    ('{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested far deeper than a notebook"),
+    ("[" * 3_000 + "]" * 3_000, "nested far deeper than a notebook"),
+])
+def test_malformed_files_say_what_is_wrong_where_and_what_to_do(tmp_path, data, message):
+    with pytest.raises(NotebookError) as caught:
+        load_notebook(_write(tmp_path, data))
+    text = str(caught.value)
+    assert message in text and "submission.ipynb" in text
+    assert "save it, and download it again" in text
+    assert "Error" not in text.split(":")[0]  # a sentence, not an exception's name
+
+
+def _ids_and_warnings(path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nb = load_notebook(path)
+    return [cell.id for cell in nb.cells], [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("data, ids", [
+    ({**_BASE, "cells": [_code("x = 1", id="a"), _code("y = 2", id="a")]}, ["a", "cell-1"]),
+    ({**_BASE, "cells": [_code("x = 1"), _code("y = 2", id="cell-0")]}, ["cell-0-1", "cell-0"]),
+    ({**_BASE, "cells": [_code("x = 1", id="not valid!"), _code("y = 2", id="b")]}, ["cell-0", "b"]),
+    ({**_BASE, "nbformat_minor": 2, "cells": [_code("x = 1")]}, ["cell-0"]),
+    ({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {}, "cells": [
+        {"cell_type": "code", "input": "x = 1", "outputs": [], "language": "python",
+         "metadata": {}}]}]}, ["cell-0"]),
+    ({**_BASE, "metadata": {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}},
+      "cells": [_code("x = 1", id="z")]}, ["z"]),
+    ({**_BASE, "cells": [_code("print('x' * 10)", id="big", outputs=[
+        {"output_type": "stream", "name": "stdout", "text": "x" * 5_000_000}])]}, ["big"]),
+])
+def test_unusual_but_valid_files_load_quietly_with_stable_ids(tmp_path, data, ids):
+    """Missing, repeated or invalid ids are repaired the same way every time (nbformat would pick
+    random ones, and reruns would differ), and nbformat's warnings are not printed."""
+    first = _ids_and_warnings(_write(tmp_path, data))
+    assert first == (ids, [])
+    assert _ids_and_warnings(_write(tmp_path, data)) == first
