@@ -258,3 +258,27 @@ def test_random_seed_must_be_an_int_that_reads_as_a_birthdate(grade, value, brok
 def test_check_ids_are_the_fixed_ones():
     assert CHECK_IDS == ("task1_seeded_choice", "task1_random_seed", "task2_partition",
                          "task3_lr_schedule", "task4a_load_payload", "task4b_extra_test")
+
+
+def test_terminal_says_a_repeated_error_once(grade):
+    """An exception on every input (but the course's) is reported once with the properties it
+    failed, not once per property with its input."""
+    import io
+
+    from grader.render.terminal import print_report
+    from grader.results.model import SubmissionResult
+
+    source = choice("rng.choice(len(array_list[0]), n, replace=False)",
+                    returned="[np.asarray(a)[idx] for a in array_list] if n in (8, 15) "
+                             "else [np.asarray(a)[idx + len(a)] for a in array_list]")
+    result = grade(SEEDED_CHOICE, source)
+    out = io.StringIO()
+    print_report(SubmissionResult("mine", "0" * 64, checks=[result]), file=out)
+    text = " ".join(out.getvalue().split())  # as read, whatever the console's width
+    assert text.count("raised IndexError") == 1, text  # the feedback's line
+    assert text.count("IndexError: index") == 2, text  # ... and the counterexample's actual
+    failed = sorted(failed_properties(result))
+    assert len(failed) >= 5
+    summary = text.split("The same error made every property that failed fail: ")[1].split(".")[0]
+    assert sorted(summary.split(", ")) == failed
+    assert text.count("raised the same IndexError with seed=") == len(failed) - 1

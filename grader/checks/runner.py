@@ -178,7 +178,8 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Worke
             session.close()
 
     held = sum(o.held for o in outcomes)
-    properties = [SubProperty(o.name, o.held, o.failure.message if o.failure else "")
+    problems = _problems(outcomes)
+    properties = [SubProperty(o.name, o.held, _property_message(spec, o, problems))
                   for o in outcomes]
     if held == len(outcomes):
         tried = session.inputs_tried if session is not None else 0
@@ -190,8 +191,7 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Worke
         counterexample = Counterexample(input=spec.describe(first.case),
                                         expected=first.failure.expected,
                                         actual=first.failure.actual)
-    messages = _messages(o.failure for o in outcomes if not o.held and o.failure)
-    text = feedback.failed(spec.title, held, len(outcomes), messages)
+    text = feedback.failed(spec.title, held, len(outcomes), _messages(problems))
     note = feedback.load_errors(session.load_errors) if session is not None else ""
     if note:
         text += "\n" + note
@@ -213,17 +213,45 @@ def _program(spec: CheckSpec, student, reference) -> list[dict]:
     return program
 
 
-def _messages(failures: Iterable[Failure]) -> list[str]:
-    """One line per distinct problem: the same student exception is reported once."""
-    seen_keys: set = set()
-    lines: list[str] = []
-    for failure in failures:
-        key = failure.key or failure.message
-        if key in seen_keys:
-            continue
-        seen_keys.add(key)
-        lines.append(failure.message)
+def _problems(outcomes: list[PropertyOutcome]) -> dict[Any, list[PropertyOutcome]]:
+    """The failed properties grouped by problem (the failure's key, else its message), in order:
+    the same student exception, raised at the same place, is one problem whatever its input."""
+    groups: dict[Any, list[PropertyOutcome]] = {}
+    for outcome in outcomes:
+        if not outcome.held and outcome.failure is not None:
+            groups.setdefault(outcome.failure.key or outcome.failure.message, []).append(outcome)
+    return groups
+
+
+def _raised(key: Any) -> bool:
+    return isinstance(key, tuple) and bool(key) and key[0] == "raised"
+
+
+def _messages(problems: dict[Any, list[PropertyOutcome]]) -> list[str]:
+    """One line per problem; an exception that failed several properties says so once."""
+    failed = sum(len(members) for members in problems.values())
+    lines = []
+    for key, members in problems.items():
+        line = members[0].failure.message
+        if len(members) > 1 and _raised(key):
+            which = ("every property that failed" if len(members) == failed
+                     else feedback.plural(len(members), "property", "properties"))
+            line += (f" The same error made {which} fail: "
+                     f"{', '.join(m.name for m in members)}.")
+        lines.append(line)
     return lines
+
+
+def _property_message(spec: CheckSpec, outcome: PropertyOutcome,
+                      problems: dict[Any, list[PropertyOutcome]]) -> str:
+    """A property's own line; after the first property an exception failed, a short one."""
+    if outcome.failure is None:
+        return ""
+    key = outcome.failure.key
+    members = problems.get(key or outcome.failure.message, [])
+    if _raised(key) and members and members[0] is not outcome and outcome.case is not None:
+        return f"raised the same {key[1]} {spec.describe(outcome.case)}"
+    return outcome.failure.message
 
 
 def _search(prop: Property, max_examples: int, visit: Callable[[Any], None]) -> None:
@@ -331,7 +359,7 @@ def _evaluate(spec: CheckSpec, prop: Property, context: CheckContext, case: Any,
         error = observation.error
         return Failure(feedback.raised(spec.title, error, spec.describe(case)),
                        expected="a result", actual=f"{error.type}: {error.message}",
-                       key=("raised", error.type, error.message, error.where))
+                       key=("raised", error.type, error.where))
     return prop.holds(case, observation)
 
 

@@ -94,8 +94,9 @@ def print_report(sub: SubmissionResult, file=None) -> None:
             line = Text("  ")
             line.append(mark, style="green" if prop.passed else "red")
             line.append(clean_text(prop.name))
-            if prop.message:
-                line.append(f": {clean_text(prop.message)}")
+            message = clean_text(prop.message).strip() if prop.message else ""
+            if message and message not in feedback:  # not again what the feedback just said
+                line.append(f": {message}")
             console.print(line)
         if check.cell_id:
             console.print(Text(f"  Look at notebook cell {clean_text(check.cell_id)}.", style="dim" if fancy else ""))
