@@ -41,3 +41,16 @@ def test_federated_training_cell_is_skipped_unless_armed():
     assert skipped[2] == "model.train()"  # not a federated cell
     assert sanitized_sources(cell, federated=True)[0] == cell
     assert is_federated_cell(cell) and not is_federated_cell("model.train()")
+
+
+def test_a_federated_training_split_over_two_cells_is_skipped_too():
+    """`fl = FederatedLearningV2(...)` in one cell and `fl.train()` in a later one: the later cell
+    would wait for a server forever (a false notebook_runs failure after the cell timeout)."""
+    build = "from sedna.core.federated_learning import FederatedLearningV2\nfl = FederatedLearningV2(data=d)"
+    train = "%%time\nprint('joining')\nfl.train()\nmodel.train()"
+    skipped = sanitized_sources(build, train)
+    assert skipped[0] == build
+    assert skipped[1].splitlines()[2] == "pass  # [grader] federated round not run here: fl.train()"
+    assert skipped[1].splitlines()[3] == "model.train()"  # not a federation
+    from grader.federated.clients import federated_cell_index
+    assert federated_cell_index(notebook(build, train, "x = 1")) == 1

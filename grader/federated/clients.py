@@ -15,7 +15,7 @@ import nbformat
 from ..notebook.markers import solution_regions
 from ..notebook.preprocessors import sanitize
 from ..notebook.preprocessors.base import GRADER_TAG
-from ..notebook.preprocessors.federated_cell import is_federated_cell
+from ..notebook.preprocessors.federated_cell import federated_names, is_federated_cell
 
 SEED_REGION = "task1_random_seed"
 WAIT_SECONDS = 120
@@ -43,8 +43,9 @@ class NoFederatedCell(ValueError):
 
 def federated_cell_index(nb: nbformat.NotebookNode) -> int:
     """Index of the last code cell that joins the federation (raises `NoFederatedCell`)."""
+    names = federated_names(cell.source for cell in nb.cells if cell.cell_type == "code")
     found = [i for i, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" and is_federated_cell(cell.source)]
+             if cell.cell_type == "code" and is_federated_cell(cell.source, names)]
     if not found:
         raise NoFederatedCell("no cell builds FederatedLearningV2(...) and calls .train() on it, "
                               "so the notebook never joins the federation")
