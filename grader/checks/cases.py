@@ -74,17 +74,11 @@ class SchedulePattern:
 
 
 @dataclass(frozen=True)
-class PayloadRounds:
-    """One client receiving a payload per round, in this order (a client selected again)."""
+class ClientRounds:
+    """One client through several rounds, in this order: the rounds of the payloads it receives
+    (Task 4a), or what its trainer's test returns on each validation pass (Task 4b)."""
 
-    rounds: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class AccuracyRounds:
-    """One client's extra_test called once per round, its trainer's test giving these."""
-
-    accuracies: tuple[float, ...]
+    values: tuple[Any, ...]
 
 
 @dataclass(frozen=True)

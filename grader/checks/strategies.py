@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.checks.cases import (AccuracyRounds, ChoiceCase, PartitionCase, PayloadRounds,
-                                 SchedulePattern)
+from grader.checks.cases import ChoiceCase, ClientRounds, PartitionCase, SchedulePattern
 
 MAX_POPULATION = 60
 ARRAY_KINDS = ("int64", "float32", "images", "int32", "uint8", "float64", "matrix", "cube",
@@ -136,13 +135,13 @@ def accuracies() -> st.SearchStrategy[float]:
     return st.floats(0.01, 0.99, allow_nan=False).map(lambda a: round(a, 4))
 
 
-def payload_rounds() -> st.SearchStrategy[PayloadRounds]:
+def payload_rounds() -> st.SearchStrategy[ClientRounds]:
     """Two to four different rounds, in any order, for one client."""
     return st.lists(rounds(), min_size=2, max_size=4, unique=True).map(
-        lambda found: PayloadRounds(tuple(found)))
+        lambda found: ClientRounds(tuple(found)))
 
 
-def accuracy_rounds() -> st.SearchStrategy[AccuracyRounds]:
+def accuracy_rounds() -> st.SearchStrategy[ClientRounds]:
     """Two to four different accuracies, one per validation pass of one client."""
     return st.lists(accuracies(), min_size=2, max_size=4, unique=True).map(
-        lambda found: AccuracyRounds(tuple(found)))
+        lambda found: ClientRounds(tuple(found)))

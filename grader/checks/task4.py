@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.checks import feedback
-from grader.checks.cases import AccuracyRounds, PayloadRounds
+from grader.checks.cases import ClientRounds
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
 from grader.checks.strategies import accuracies, accuracy_rounds, payload_rounds, rounds
 
@@ -50,31 +50,14 @@ def calls_text(calls: list[dict]) -> str:
     return ", ".join(call_text(c) for c in calls) if calls else "no calls"
 
 
-# --- 4a: load_payload -------------------------------------------------------------------------
-
-LOAD_TITLE = "EdgeAiClient.load_payload"
-
-
-def _request_payload(context: CheckContext, case: int | PayloadRounds) -> tuple[str, dict]:
-    if isinstance(case, PayloadRounds):
-        return "load_payloads", {"rounds": list(case.rounds)}
-    return "load_payload", {"current_round": case}
-
-
-def _observe_payload(context: CheckContext, case: int | PayloadRounds) -> Observation:
+def _observe(context: CheckContext, case: Any) -> Observation:
+    """One call's reply, or (for ClientRounds) each step of one client's calls."""
     reply = context.probe(case)
     if reply.error is not None:
         return Observation(error=reply.error)
-    if isinstance(case, PayloadRounds):
-        return Observation(actual=reply.value["steps"], expected=case.rounds)
+    if isinstance(case, ClientRounds):
+        return Observation(actual=reply.value["steps"], expected=case.values)
     return Observation(actual=reply.value, expected=case)
-
-
-def describe_payload(case: int | PayloadRounds) -> str:
-    if isinstance(case, PayloadRounds):
-        return ("when one client receives payloads for rounds "
-                f"{', '.join(map(str, case.rounds))}, one after another")
-    return f'with the payload {{"weights": <weights>, "current_round": {case}}}'
 
 
 def _as_if(value: Any, first: Any, own: Any) -> Any:
@@ -90,6 +73,31 @@ def _as_if(value: Any, first: Any, own: Any) -> Any:
     return value
 
 
+def _first_unlike_the_first(obs: Observation) -> int | None:
+    """The first later step that did not treat its input as the first step treated its own."""
+    steps, inputs = obs.actual, obs.expected
+    return next((index for index in range(1, len(steps))
+                 if steps[index] != _as_if(steps[0], inputs[0], inputs[index])), None)
+
+
+# --- 4a: load_payload -------------------------------------------------------------------------
+
+LOAD_TITLE = "EdgeAiClient.load_payload"
+
+
+def _request_payload(context: CheckContext, case: int | ClientRounds) -> tuple[str, dict]:
+    if isinstance(case, ClientRounds):
+        return "load_payloads", {"rounds": list(case.values)}
+    return "load_payload", {"current_round": case}
+
+
+def describe_payload(case: int | ClientRounds) -> str:
+    if isinstance(case, ClientRounds):
+        return ("when one client receives payloads for rounds "
+                f"{', '.join(map(str, case.values))}, one after another")
+    return f'with the payload {{"weights": <weights>, "current_round": {case}}}'
+
+
 def _payload_step(step: dict, current_round: int) -> str:
     stored = step["trainer_current_round"]
     found = "was not set" if stored is None else f"was {token(stored)}"
@@ -99,20 +107,19 @@ def _payload_step(step: dict, current_round: int) -> str:
     return f"self.trainer.current_round {found} and {made}"
 
 
-def same_for_every_payload(case: PayloadRounds, obs: Observation) -> Failure | None:
+def same_for_every_payload(case: ClientRounds, obs: Observation) -> Failure | None:
+    index = _first_unlike_the_first(obs)
+    if index is None:
+        return None
     steps, rounds_ = obs.actual, obs.expected
-    for index in range(1, len(steps)):
-        if steps[index] == _as_if(steps[0], rounds_[0], rounds_[index]):
-            continue
-        return Failure(
-            f"{LOAD_TITLE} handled the {feedback.ordinal(index)} payload differently from the "
-            f"first {describe_payload(case)}, as a client selected for several rounds does: after "
-            f"the payload of round {rounds_[0]}, {_payload_step(steps[0], rounds_[0])}; after "
-            f"the payload of round {rounds_[index]}, {_payload_step(steps[index], rounds_[index])}"
-            ". Every payload must be loaded the same way: keep nothing from earlier rounds.",
-            expected=f"after round {rounds_[index]}: as after the first payload",
-            actual=f"after round {rounds_[index]}: {_payload_step(steps[index], rounds_[index])}")
-    return None
+    return Failure(
+        f"{LOAD_TITLE} handled the {feedback.ordinal(index)} payload differently from the "
+        f"first {describe_payload(case)}, as a client selected for several rounds does: after "
+        f"the payload of round {rounds_[0]}, {_payload_step(steps[0], rounds_[0])}; after "
+        f"the payload of round {rounds_[index]}, {_payload_step(steps[index], rounds_[index])}"
+        ". Every payload must be loaded the same way: keep nothing from earlier rounds.",
+        expected=f"after round {rounds_[index]}: as after the first payload",
+        actual=f"after round {rounds_[index]}: {_payload_step(steps[index], rounds_[index])}")
 
 
 def _is_value(found: Any, want: Any) -> bool:
@@ -164,7 +171,7 @@ LOAD_PAYLOAD = CheckSpec(
     needs=("EdgeAiClient",),
     preload=PRELOAD,
     request=_request_payload,
-    observe=_observe_payload,
+    observe=_observe,
     describe=describe_payload,
     max_examples=15,
     properties=(
@@ -173,7 +180,7 @@ LOAD_PAYLOAD = CheckSpec(
                  examples=(7,)),
         Property("weights_only_argument", weights_only_argument, strategy=rounds, examples=(7,)),
         Property("same_for_every_payload", same_for_every_payload, strategy=payload_rounds,
-                 examples=(PayloadRounds((3, 4)), PayloadRounds((25, 1, 42)))),
+                 examples=(ClientRounds((3, 4)), ClientRounds((25, 1, 42)))),
     ),
 )
 
@@ -183,25 +190,16 @@ LOAD_PAYLOAD = CheckSpec(
 TEST_TITLE = "EdgeAiClient.extra_test"
 
 
-def _request_accuracy(context: CheckContext, case: float | AccuracyRounds) -> tuple[str, dict]:
-    if isinstance(case, AccuracyRounds):
-        return "extra_tests", {"accuracies": list(case.accuracies)}
+def _request_accuracy(context: CheckContext, case: float | ClientRounds) -> tuple[str, dict]:
+    if isinstance(case, ClientRounds):
+        return "extra_tests", {"accuracies": list(case.values)}
     return "extra_test", {"accuracy": case}
 
 
-def _observe_accuracy(context: CheckContext, case: float | AccuracyRounds) -> Observation:
-    reply = context.probe(case)
-    if reply.error is not None:
-        return Observation(error=reply.error)
-    if isinstance(case, AccuracyRounds):
-        return Observation(actual=reply.value["steps"], expected=case.accuracies)
-    return Observation(actual=reply.value, expected=case)
-
-
-def describe_accuracy(case: float | AccuracyRounds) -> str:
-    if isinstance(case, AccuracyRounds):
+def describe_accuracy(case: float | ClientRounds) -> str:
+    if isinstance(case, ClientRounds):
         return ("when one client's extra_test runs once per round and self.trainer.test(...) "
-                f"returns {', then '.join(map(repr, case.accuracies))}")
+                f"returns {', then '.join(map(repr, case.values))}")
     return f"when self.trainer.test(...) returns {case!r}"
 
 
@@ -212,20 +210,19 @@ def _test_step(step: dict) -> str:
     return f"it returned {token(step['returned'])}, {made}"
 
 
-def same_on_every_call(case: AccuracyRounds, obs: Observation) -> Failure | None:
+def same_on_every_call(case: ClientRounds, obs: Observation) -> Failure | None:
+    index = _first_unlike_the_first(obs)
+    if index is None:
+        return None
     steps, accuracies_ = obs.actual, obs.expected
-    for index in range(1, len(steps)):
-        if steps[index] == _as_if(steps[0], accuracies_[0], accuracies_[index]):
-            continue
-        return Failure(
-            f"{TEST_TITLE} behaved differently on its {feedback.ordinal(index)} call than on the "
-            f"first {describe_accuracy(case)}: the first time {_test_step(steps[0])}; the "
-            f"{feedback.ordinal(index)} time {_test_step(steps[index])}. A client validates "
-            "before every round it is selected for: test the model each time, keep nothing "
-            "from earlier calls.",
-            expected=f"as on the first call, for accuracy {accuracies_[index]!r}",
-            actual=_test_step(steps[index]))
-    return None
+    return Failure(
+        f"{TEST_TITLE} behaved differently on its {feedback.ordinal(index)} call than on the "
+        f"first {describe_accuracy(case)}: the first time {_test_step(steps[0])}; the "
+        f"{feedback.ordinal(index)} time {_test_step(steps[index])}. A client validates "
+        "before every round it is selected for: test the model each time, keep nothing "
+        "from earlier calls.",
+        expected=f"as on the first call, for accuracy {accuracies_[index]!r}",
+        actual=_test_step(steps[index]))
 
 
 def returns_test_result(accuracy: float, obs: Observation) -> Failure | None:
@@ -265,7 +262,7 @@ EXTRA_TEST = CheckSpec(
     needs=("EdgeAiClient",),
     preload=PRELOAD,
     request=_request_accuracy,
-    observe=_observe_accuracy,
+    observe=_observe,
     describe=describe_accuracy,
     max_examples=15,
     properties=(
@@ -276,6 +273,6 @@ EXTRA_TEST = CheckSpec(
         Property("testset_only_argument", testset_only_argument, strategy=accuracies,
                  examples=(0.4321,)),
         Property("same_on_every_call", same_on_every_call, strategy=accuracy_rounds,
-                 examples=(AccuracyRounds((0.4321, 0.875)),)),
+                 examples=(ClientRounds((0.4321, 0.875)),)),
     ),
 )
