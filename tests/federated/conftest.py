@@ -47,12 +47,15 @@ WAIT = 2.0
 def course_site():
     """The course environment on `sys.path` (as in a student process), and the sidecar module."""
     site = str(layout.SITE_DIR)
-    if site not in sys.path:
+    added = site not in sys.path
+    if added:
         sys.path.insert(0, site)
     spec = importlib.util.spec_from_file_location("fl_round_aggregator", SIDECAR / "aggregator.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    yield module
+    if added and site in sys.path:
+        sys.path.remove(site)
 
 
 @pytest.fixture
@@ -296,6 +299,13 @@ def course_client_source():
 
 @pytest.fixture
 def edge_ai_client_class(course_client_source, plato_config):
+    """The reference's `EdgeAiClient`, registered as the notebook's cell registers it
+    (extraction keeps definitions, not the cell's `registered_clients[...] = ...` statement)."""
+    from plato.clients import registry as client_registry
+
     namespace: dict = {"__name__": "course_notebook"}
     exec(compile(course_client_source, "<reference task4-client>", "exec"), namespace)
-    return namespace["EdgeAiClient"]
+    client_class = namespace["EdgeAiClient"]
+    client_registry.registered_clients["edge_ai_client"] = client_class
+    yield client_class
+    client_registry.registered_clients.pop("edge_ai_client", None)
