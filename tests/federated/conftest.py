@@ -40,6 +40,14 @@ WAIT = 2.0
 """Seconds any single wait for the aggregator or a client may take before the test fails."""
 
 
+async def within(awaitable, what: str, timeout: float = WAIT):
+    """`await awaitable`, failing the test with `what` if it takes more than `timeout` seconds."""
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except TimeoutError:
+        pytest.fail(f"{what} did not finish within {timeout:g} s", pytrace=False)
+
+
 # --- the course site and Plato's Config() ---------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from grader.federated.settings import RoundSettings
 from grader.federated.verdict import verdict
 from grader.results.model import ERROR, FAILED
 
-from .conftest import START_ROUND, WAIT, tiny_model, weights
+from .conftest import START_ROUND, tiny_model, weights, within
 
 QUIET = 0.3
 """How long a test watches the aggregator to show that it did NOT do something."""
@@ -98,7 +98,8 @@ async def test_after_aggregating_the_round_closes_and_tells_every_client_to_leav
     await a.upload(weights(1.0), num_samples=3)
     await b.upload(weights(1.0), num_samples=1)
     await aggregator.wait_ended()
-    await asyncio.wait_for(asyncio.gather(a.told_to_leave.wait(), b.told_to_leave.wait()), WAIT)
+    await within(asyncio.gather(a.told_to_leave.wait(), b.told_to_leave.wait()),
+                 "telling both clients to leave")
     events = aggregator.events()
     assert events.index("aggregated") < events.index("closed")
     assert events.count("round_started") == 1  # a closed server starts no further round

@@ -15,7 +15,7 @@ import pytest
 
 from grader.federated.round import A_ID, B_ID
 
-from .conftest import START_ROUND, WAIT, tiny_model, weights
+from .conftest import START_ROUND, tiny_model, weights, within
 
 
 class ProcessEnded(Exception):
@@ -58,7 +58,7 @@ async def test_zero_accuracy_disconnects_before_training_and_uploads_nothing(
     _, _, payload = await real_payload(clients)
     client, calls = mocked_client(edge_ai_client_class, payload, accuracy=0)
     with pytest.raises(ProcessEnded):
-        await asyncio.wait_for(client.start_training(), WAIT)
+        await within(client.start_training(), "the course client's start_training()")
     client.sio.disconnect.assert_awaited_once()
     assert names(calls) == ["algorithm.load_weights", "trainer.test", "sio.disconnect"]
     client.sio.emit.assert_not_awaited()  # no report, no chunk, no upload
@@ -69,7 +69,7 @@ async def test_a_validation_pass_runs_once_before_training_and_the_base_train_is
         aggregator, clients, edge_ai_client_class):
     _, _, payload = await real_payload(clients)
     client, calls = mocked_client(edge_ai_client_class, payload, accuracy=0.25)
-    await asyncio.wait_for(client.start_training(), WAIT)
+    await within(client.start_training(), "the course client's start_training()")
 
     order = names(calls)
     first_train = order.index("trainer.train")
@@ -128,7 +128,7 @@ async def test_the_course_client_round_trips_through_the_aggregator(
     client.outbound_processor, client.inbound_processor = processor_registry.get(
         "Client", client_id=client.client_id, trainer=trainer)
     client.server_payload = payload
-    await asyncio.wait_for(client.start_training(), WAIT)
+    await within(client.start_training(), "the course client's start_training()")
     assert loaded and loaded[0].eq(0.5).all()  # the global model was loaded before training
     assert trainer.current_round == START_ROUND
     await b.upload(weights(-2.0), num_samples=10)
