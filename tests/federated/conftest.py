@@ -48,6 +48,16 @@ async def within(awaitable, what: str, timeout: float = WAIT):
         pytest.fail(f"{what} did not finish within {timeout:g} s", pytrace=False)
 
 
+async def eventually(predicate, what: str, timeout: float = WAIT):
+    """Poll `predicate()` until it holds; fail the test with `what` after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            pytest.fail(f"{what} did not happen within {timeout:g} s", pytrace=False)
+        await asyncio.sleep(0.01)
+
+
 # --- the course site and Plato's Config() ---------------------------------------------------
 
 
@@ -147,7 +157,7 @@ class Aggregator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
         self.recorder.event("ready", address="127.0.0.1", port=self.port)  # as the script does
 
     async def stop(self) -> None:
@@ -163,6 +173,15 @@ class Aggregator:
 
     def events(self) -> list[str]:
         return [e["event"] for e in self.record().events]
+
+    async def recorded(self, name: str, client: int | None = None, timeout: float = WAIT) -> None:
+        """Wait until the record holds event `name` (of `client`, if given)."""
+        def seen():
+            return any(client is None or e.get("client") == client
+                       for e in self.record().all(name))
+        who = "" if client is None else f" of client #{client}"
+        await eventually(seen, f"the aggregator recording {name!r}{who} (it recorded "
+                         f"{self.events()})", timeout)
 
     async def wait_ended(self, timeout: float = WAIT) -> None:
         try:
