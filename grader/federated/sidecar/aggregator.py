@@ -170,6 +170,40 @@ def _number(value):
         return None
 
 
+def build_aggregator(recorder, model, start_round, per_round=2):
+    """The course's `AggregationServerV2` around `model`, recording into `recorder`.
+
+    Built as the course server was (`FedAvgV2`, the configured transmitter,
+    `SimpleClientChoose(per_round)`), with `trainer.rounds = start_round` so the server ends right
+    after the one round it starts with. Plato's `Config()` must exist (the course configuration
+    module or `sedna.common.plato_sections.fresh_config`). `start()` is not called here: the
+    script does that; in-process tests serve `aggregator.server.make_app()` themselves.
+    """
+    from sedna.algorithms.aggregation import FedAvgV2
+    from sedna.algorithms.client_choose import SimpleClientChoose
+    from sedna.core.federated_learning import FederatedLearningV2
+    from sedna.service.server import AggregationServerV2
+
+    class Estimator:
+        def __init__(self):
+            self.model = model
+            self.pretrained = self.saved = None
+            # `rounds` is where the server stops: right after the one round it starts with.
+            self.hyperparameters = {"type": "basic", "rounds": start_round,
+                                    "model_name": "cifar100_resnet"}
+
+    aggregator = AggregationServerV2(data=None, estimator=Estimator(), aggregation=FedAvgV2(),
+                                     transmitter=FederatedLearningV2.get_transmitter_from_config(),
+                                     chooser=SimpleClientChoose(per_round=per_round))
+    server = aggregator.server
+    server.__class__ = recording_server_class(type(server), recorder)
+    # Plato starts counting at 0 and only starts a session from round 0 or a resumed one: resume
+    # at the round before the configured one, so the first (and only) round is `start_round`.
+    server.current_round = start_round - 1
+    server.resumed_session = start_round > 1
+    return aggregator
+
+
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--record", required=True)
@@ -192,30 +226,10 @@ def main(argv):
     import torch
 
     import cifar100_resnets
-    from sedna.algorithms.aggregation import FedAvgV2
-    from sedna.algorithms.client_choose import SimpleClientChoose
-    from sedna.core.federated_learning import FederatedLearningV2
-    from sedna.service.server import AggregationServerV2
 
     torch.manual_seed(args.model_seed)  # the same global model every round: reproducible verdicts
-
-    class Estimator:
-        def __init__(self):
-            self.model = cifar100_resnets.resnet20(num_classes=100)
-            self.pretrained = self.saved = None
-            # `rounds` is where the server stops: right after the one round it starts with.
-            self.hyperparameters = {"type": "basic", "rounds": args.start_round,
-                                    "model_name": "cifar100_resnet"}
-
-    aggregator = AggregationServerV2(data=None, estimator=Estimator(), aggregation=FedAvgV2(),
-                                     transmitter=FederatedLearningV2.get_transmitter_from_config(),
-                                     chooser=SimpleClientChoose(per_round=args.per_round))
-    server = aggregator.server
-    server.__class__ = recording_server_class(type(server), recorder)
-    # Plato starts counting at 0 and only starts a session from round 0 or a resumed one: resume
-    # at the round before the configured one, so the first (and only) round is `start_round`.
-    server.current_round = args.start_round - 1
-    server.resumed_session = args.start_round > 1
+    aggregator = build_aggregator(recorder, cifar100_resnets.resnet20(num_classes=100),
+                                  start_round=args.start_round, per_round=args.per_round)
     from plato.config import Config
 
     recorder.event("ready", address=Config().server.address, port=int(Config().server.port))
