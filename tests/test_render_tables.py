@@ -22,7 +22,7 @@ def run():
 
 def test_grades_json_is_versioned_sorted_and_complete():
     data = json.loads(grades_json(run()))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert [s["submission"] for s in data["submissions"]] == ["adam", "eve", "zoe"]
     adam = data["submissions"][0]
     assert adam["score"] == 1.5 and adam["max_score"] == 3 and adam["status"] == "graded"
