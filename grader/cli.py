@@ -167,14 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .canary import GraderBroken
-    from .checks.rubric import RubricError
+    from .checks.rubric import RubricError, load_rubric
     from .environment.data import DataDirError, resolve_data_dir
 
     args = build_parser().parse_args(argv)
     try:
         if hasattr(args, "data"):
             resolve_data_dir(args.data)  # a wrong --data or rubric stops here, before any grading
-            _options(args).rubric
+            load_rubric(args.rubric)  # (fl-round has no grading options: not _options(args))
         return args.func(args)
     except (DataDirError, RubricError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -57,6 +57,18 @@ def test_a_command_that_cannot_exec_stops_grade_before_any_student(tmp_path, mon
     assert not (tmp_path / "out" / "grades.json").exists() and rows(tmp_path / "out") == 0
 
 
+@pytest.mark.parametrize("command", [["check", str(SAMPLES / "task3_off_by_one.ipynb")],
+                                     ["validate", "--workers", "1"],
+                                     ["fl-round", str(SAMPLES / "task3_off_by_one.ipynb")]])
+def test_every_grading_command_checks_itself_first(command, monkeypatch, capsys):
+    break_exec(monkeypatch)
+    status = cli.main(command + (["--fl-round", "off"] if command[0] != "fl-round" else []))
+    out, err = capsys.readouterr()
+    assert status == 2, out + err
+    assert "canary" in err and f"cannot exec {BROKEN}" in err
+    assert "Self-check" not in out and "Federated round" not in out  # no student judged
+
+
 def project_copy(where: Path) -> Path:
     """The project (what grading needs) copied to `where`, to be broken there."""
     for name in ("grader", "reference", "student_template"):
