@@ -150,3 +150,15 @@ def test_a_launcher_that_fails_mid_batch_leaves_grader_faults_a_rerun_completes(
     again = grade_batch([folder], out, options, workers=1)
     assert all(s.status == "graded" and s.fault is None for s in again.submissions)
     assert again.stopped is None and rows(out) == len(names)
+
+
+def test_a_fork_server_that_died_between_submissions_is_restarted(tmp_path, write_notebook):
+    """A submission's process may kill the fork server (it shares its sandbox): the next kernel
+    comes from a restarted server, so the next student is graded normally, not a grader fault."""
+    first, second = write_notebook("a.ipynb", "print(1)"), write_notebook("b.ipynb", "print(2)")
+    with Grader(Options(fl_round="off")) as grader:
+        assert grader.grade(first).check("notebook_runs").status == "passed"
+        kill_group(grader.host._server.pid)
+        result = grader.grade(second)
+    assert result.status == "graded" and result.fault is None
+    assert result.check("notebook_runs").status == "passed"

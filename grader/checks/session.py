@@ -399,12 +399,25 @@ class ForkServerHost(WorkerHost):
                     log_path: Path) -> int:
         """Fork an IPython kernel (course stack already imported) and return its pid.
 
-        No fallback: a caller that gets HarnessError starts an ordinary kernel instead.
+        A server that died since the last fork (a submission's process may kill it: it is in
+        the same sandbox) is restarted once, as for workers; when that fails, HarnessError or
+        OSError: the kernel could not start, a grader fault (`notebook.execute`).
         """
-        if self.failure is not None:
-            raise HarnessError(f"the fork server is not available: {self.failure}")
-        if not self.ready:
-            self._start_server()
+        for attempt in range(2):
+            if self.failure is not None:
+                raise HarnessError(f"the fork server is not available: {self.failure}")
+            if not self.ready:
+                self._start_server()
+            try:
+                return self._fork_kernel(cwd, env, connection_file, log_path)
+            except (OSError, HarnessError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fork_kernel(self, cwd: Path, env: dict[str, str], connection_file: Path,
+                     log_path: Path) -> int:
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             header = json.dumps({"kind": "kernel", "cwd": str(cwd), "env": env,
