@@ -73,7 +73,12 @@ class Canary:
         if self.runs:  # a recheck: give the environment a fresh fork server first
             self.grader.restart()
         self.runs += 1
-        result = self.grader.grade(self.reference, name="canary", fl_round=False)
+        try:
+            result = self.grader.grade(self.reference, name="canary", fl_round=False)
+        except Exception as exc:  # noqa: BLE001 - a grader bug: no student may be graded either
+            raise GraderBroken("The grader cannot grade here: grading its canary (the reference "
+                               f"notebook) failed inside the grader: {type(exc).__name__}: {exc}") \
+                from exc
         warm_up = result.timings.get("warm_up", 0.0)
         self.warm_up += warm_up
         self.seconds += result.seconds - warm_up

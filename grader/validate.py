@@ -102,10 +102,11 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
         (staging / "reference.ipynb").symlink_to(REFERENCE)
         (staging / "template.ipynb").symlink_to(TEMPLATE)
         run = grade_batch([staging, SUBMISSIONS], Path(tmp) / "out", options, workers=workers or 2)
-        faulty = [s.submission for s in run.submissions if s.grader_fault]
+        faulty = sorted((s for s in run.submissions if s.grader_fault), key=lambda s: s.submission)
         if faulty:  # the material was not judged: not a finding about it
-            raise GraderBroken(f"The grader could not grade {len(faulty)} sample(s) "
-                               f"({', '.join(sorted(faulty)[:5])}): {run.stopped or next(s.error for s in run.submissions if s.grader_fault)}")
+            names = ", ".join(s.submission for s in faulty[:5])
+            raise GraderBroken(f"The grader could not grade {len(faulty)} sample(s) ({names}): "
+                               f"{run.stopped or faulty[0].error}")
         executed = Path(tmp) / "out" / "executed"
         by_name = {s.submission: s for s in run.submissions}
         ref = by_name["in__reference"]

@@ -162,3 +162,17 @@ def test_a_fork_server_that_died_between_submissions_is_restarted(tmp_path, writ
         result = grader.grade(second)
     assert result.status == "graded" and result.fault is None
     assert result.check("notebook_runs").status == "passed"
+
+
+def test_a_grader_bug_in_the_canary_stops_cleanly():
+    from grader.canary import Canary, GraderBroken
+
+    class Exploding:
+        options = Options(fl_round="off")
+        host = None
+
+        def grade(self, path, **kwargs):
+            raise KeyError("boom")
+
+    with pytest.raises(GraderBroken, match="failed inside the grader: KeyError"):
+        Canary(Exploding()).ensure()
