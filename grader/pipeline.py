@@ -2,7 +2,9 @@
 
 Every failure of the submission becomes part of its result (a failed or errored check, or a row
 with status `error`); only a bug in the grader itself may raise, and the batch turns even that
-into a row.
+into a row. What fails before any student code ran (a kernel that could not start, a check worker
+without hand-shake) makes the row a grader fault (`fault: "grader"`, status `error`): never the
+student's result, never kept, graded again by a rerun (see `results.model` and `canary`).
 """
 from __future__ import annotations
 
