@@ -85,9 +85,13 @@ def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess:
 def test_a_course_site_without_sedna_stops_grade(tmp_path):
     project = project_copy(tmp_path / "project")
     shutil.rmtree(project / "grader" / "environment" / "site" / "sedna")
-    shutil.copy(SAMPLES / "reference.ipynb", tmp_path / "alice.ipynb")
-    done = run_cli(project, "grade", str(tmp_path / "alice.ipynb"), "--out", str(tmp_path / "out"),
-                   "--workers", "1", "--fl-round", "off")
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "reference.ipynb", folder / "alice.ipynb")
+    shutil.copy(SAMPLES / "task3_off_by_one.ipynb", folder / "bob.ipynb")
+    # two grading processes: each checks itself, and the pool's failure stops the batch as well
+    done = run_cli(project, "grade", str(folder), "--out", str(tmp_path / "out"),
+                   "--workers", "2", "--fl-round", "off")
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "canary" in done.stderr and "No module named 'sedna'" in done.stderr
     assert "Traceback" not in done.stderr
