@@ -16,10 +16,11 @@ Contract:
   `GraderBroken` when the fork server could not start, the reference did not run, or any check is
   not full marks. The federated round is left out: its own client B is the reference, and a round
   that fails on B's side is already a grader fault (`federated.verdict`).
-- `observe(result)`: after `RECHECK_AFTER` consecutive submissions that are grader faults (a
-  kernel or worker that could not start: nothing of the student's ran), the next `ensure()`
-  restarts the worker host and runs the canary again. The faulted submissions stay grader faults
-  (never kept in the gradebook; a rerun grades them).
+- `observe(result)`: after `RECHECK_AFTER` consecutive submissions whose kernel or a check
+  worker could not start at all (`Grader.launch_failed`: nothing of the student's ran), the next
+  `ensure()` restarts the worker host and runs the canary again. Those submissions stay grader
+  faults (never kept in the gradebook; a rerun grades them). Other grader faults (an internal
+  error on one notebook) do not count: they say nothing about the environment.
 - `GraderBroken(message)`: `str()` is the instructor's message: what failed, with the first lines
   of the failing process's log (a kernel's, a worker's or the fork server's, as the failure
   recorded them); it pickles, so it crosses a process pool.
@@ -36,7 +37,8 @@ from .pipeline import REFERENCE, Grader
 from .results.model import GRADED, PASSED, SKIPPED, SubmissionResult
 
 RECHECK_AFTER = 2
-"""Consecutive grader-fault submissions after which a process checks itself again."""
+"""Consecutive submissions whose processes could not start, after which a process checks itself
+again."""
 
 MAX_LINES = 8
 
@@ -92,8 +94,10 @@ class Canary:
         self._faults_in_a_row = 0
 
     def observe(self, result: SubmissionResult) -> None:
-        """Count consecutive grader faults; enough of them make the next `ensure()` recheck."""
-        self._faults_in_a_row = self._faults_in_a_row + 1 if result.grader_fault else 0
+        """Count consecutive submissions whose processes could not start; enough of them make
+        the next `ensure()` recheck."""
+        failed = result.grader_fault and self.grader.launch_failed
+        self._faults_in_a_row = self._faults_in_a_row + 1 if failed else 0
         if self._faults_in_a_row >= RECHECK_AFTER:
             self.passed = False
 

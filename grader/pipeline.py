@@ -114,6 +114,9 @@ class Grader:
             return run.root, run.env()
 
         self._server_run = server_run
+        # The last `grade` met a kernel or worker that could not start (nothing of the
+        # student's ran): what the canary counts (`canary.Canary.observe`).
+        self.launch_failed = False
         self.runner_options = RunnerOptions(limits=options.limits)
         self.host = open_host(server_run, self.runner_options)
 
@@ -132,6 +135,7 @@ class Grader:
         """The result for one notebook file; writes the executed notebook into `executed_dir`.
         `fl_round=False` skips the federated round whatever the options say (the canary)."""
         options = self.options
+        self.launch_failed = False
         name, sha = name or submission_name(path), sha256_of(path)
         try:
             nb = load_notebook(path)
@@ -151,6 +155,7 @@ class Grader:
             timings["execute"] = time.monotonic() - began
             timings["student_code"] = sum(cell.seconds for cell in execution.cells)
             if execution.launch_error is not None:  # no student code ran: not theirs to carry
+                self.launch_failed = True
                 result = error_result(name, sha, "grader fault, not graded (grade again): the "
                                       f"notebook's kernel could not start: {execution.launch_error}",
                                       options.rubric, fault=Fault.GRADER)
@@ -167,9 +172,11 @@ class Grader:
                 run = _student_run(work / f"check-{next(counter)}", options)
                 return run.root, run.env()
 
+            launch_failures = self.host.launch_failures
             checks = run_checks(Definitions.from_notebook(nb), reference_definitions(),
                                 run_dir_factory=check_run, rubric=options.rubric,
                                 options=self.runner_options, host=self.host)
+            self.launch_failed = self.host.launch_failures > launch_failures
             timings["checks"] = time.monotonic() - began
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -180,3 +180,23 @@ def test_a_grader_bug_in_the_canary_stops_cleanly():
 
     with pytest.raises(GraderBroken, match="failed inside the grader: KeyError"):
         Canary(Exploding()).ensure()
+
+
+def test_only_processes_that_could_not_start_make_the_canary_run_again():
+    from grader.canary import Canary
+    from grader.results.model import SubmissionResult
+
+    class Fake:
+        launch_failed = False
+
+    canary = Canary(Fake())
+    canary.passed = True
+    fault = SubmissionResult.from_error("x", "s", "internal grader error: boom", fault=Fault.GRADER)
+    for _ in range(3):  # a grader bug on some notebooks says nothing about the environment
+        canary.observe(fault)
+    assert canary.passed
+    Fake.launch_failed = True
+    canary.observe(fault)
+    assert canary.passed  # one could be chance
+    canary.observe(fault)
+    assert not canary.passed  # two in a row: check the environment again before the next

@@ -236,6 +236,7 @@ class WorkerHost:
     def __init__(self, site_dir: Path, limits: Limits) -> None:
         self.site_dir = Path(site_dir)
         self.limits = limits
+        self.launch_failures = 0  # workers that could not start or hand-shake (LaunchError)
 
     def start(self, cwd: Path, env: dict[str, str], log_path: Path, *,
               needs_stack: bool = True) -> WorkerProcess:
@@ -581,10 +582,12 @@ class Session:
         try:
             hello = next(replies)
         except WorkerLost as lost:
+            self.host.launch_failures += 1
             raise LaunchError(f"a check worker could not start ({lost.reason}: "
                               f"{_exit_words(lost.detail)})", worker.log_head()) from None
         if "harness_error" in hello:
             worker.kill()
+            self.host.launch_failures += 1
             raise LaunchError("a check worker could not load the grader's harness: "
                               f"{hello['harness_error']}", worker.log_head())
         try:
