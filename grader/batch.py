@@ -4,6 +4,13 @@ Each finished submission is committed to the gradebook at once; a rerun (after a
 or with new files) reuses every result whose notebook and grading options are unchanged. The
 exports (grades.json, grades.csv, Gradescope results) are rewritten atomically at the end from the
 gradebook, in a deterministic order.
+
+Each grading process runs its canary (`grader.canary`) before its first student. When a canary
+fails, the batch stops: what was graded stays, every submission not graded yet becomes a grader
+fault row ("not graded"), and `GradingRun.stopped` holds the reason; when nothing of this run was
+graded at all, `grade_batch` raises `GraderBroken` and writes no student row. Grader faults are
+never kept in the gradebook. Exit statuses (`exit_status`): 0 all graded, 1 some files could not be
+graded (their fault), 2 the grader could not grade (a canary failed, or grader faults).
 """
 from __future__ import annotations
 
@@ -12,11 +19,12 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from .canary import Canary, GraderBroken
 from .notebook.load import discover, sha256_of
 from .pipeline import CHECK_IDS, Grader, Options, error_result, submission_name
 from .render.files import write_atomic
@@ -25,7 +33,7 @@ from .render.html import write_feedback_page, write_reports
 from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
-from .results.model import ERROR, GradingRun, SubmissionResult
+from .results.model import ERROR, Fault, GradingRun, SubmissionResult
 from .sandbox.process import batch_hidden, isolation_status
 
 GRADEBOOK = "gradebook.sqlite"
@@ -50,34 +58,47 @@ def plan(paths: list[Path]) -> tuple[list[Job], list[Path]]:
     return jobs, missing
 
 
-def grade_one(grader: Grader, job: Job, out_dir: Path) -> SubmissionResult:
+def grade_one(canary: Canary, job: Job, out_dir: Path) -> SubmissionResult:
     """Grade one job and write its executed notebook and feedback page into `out_dir`.
 
-    Never raises: even a grader bug becomes an `error` row for this submission alone.
+    Raises GraderBroken when this process's canary fails (before the job is graded); anything
+    else, even a grader bug, becomes an `error` row (a grader fault) for this submission alone.
     """
+    canary.ensure()
+    grader = canary.grader
     try:
         result = grader.grade(job.path, name=job.name, executed_dir=out_dir / "executed")
     except Exception as exc:  # noqa: BLE001 - the batch must go on
         result = error_result(job.name, job.sha256, f"internal grader error: {type(exc).__name__}: {exc}",
-                              grader.options.rubric)
+                              grader.options.rubric, fault=Fault.GRADER)
     result.sha256 = job.sha256
+    canary.observe(result)
+    canary.charge_first(result)
     write_feedback_page(result, out_dir)
     return result
 
 
-_POOL_GRADER: Grader | None = None
+def not_graded(job: Job, why: GraderBroken | None, options: Options) -> SubmissionResult:
+    """The row of a job a stopped batch did not grade: a grader fault, graded by a rerun."""
+    reason = why.message.split("\n")[0] if why is not None else "the batch stopped"
+    return error_result(job.name, job.sha256, f"grader fault, not graded (grade again): {reason}",
+                        options.rubric, fault=Fault.GRADER)
+
+
+_POOL_CANARY: Canary | None = None
 
 
 def _start_pool_grader(options: Options) -> None:
     """Pool initializer: each grading process keeps one warm grader for all its submissions."""
-    global _POOL_GRADER
-    _POOL_GRADER = Grader(options)
-    atexit.register(_POOL_GRADER.close)
+    global _POOL_CANARY
+    grader = Grader(options)
+    atexit.register(grader.close)
+    _POOL_CANARY = Canary(grader)
 
 
 def _grade_in_pool(job: Job, out_dir: Path) -> SubmissionResult:
-    assert _POOL_GRADER is not None
-    return grade_one(_POOL_GRADER, job, out_dir)
+    assert _POOL_CANARY is not None
+    return grade_one(_POOL_CANARY, job, out_dir)
 
 
 class Progress(Protocol):
@@ -100,7 +121,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         progress.start(len(jobs) + len(missing))
     for path in missing:
         run.submissions.append(error_result(submission_name(path), "", f"{path} does not exist.",
-                                            options.rubric))
+                                            options.rubric, fault=Fault.SUBMISSION))
         if progress:
             progress.update(run.submissions[-1], False)
     executed_dir = out_dir / "executed"
@@ -139,10 +160,24 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 if progress:
                     progress.update(copy, name != result.submission)
 
+        graded = 0  # results of this run that are not grader faults
+        stopped: GraderBroken | None = None  # the canary that failed
+        left: list[Job] = []  # not graded because the batch stopped
         if unique and (workers <= 1 or len(unique) == 1):
             with Grader(options) as grader:
+                canary = Canary(grader)
                 for job in unique:
-                    finished(grade_one(grader, job, out_dir))
+                    if stopped is not None:
+                        left.append(job)
+                        continue
+                    try:
+                        result = grade_one(canary, job, out_dir)
+                    except GraderBroken as broken:
+                        stopped = broken
+                        left.append(job)
+                        continue
+                    graded += not result.grader_fault
+                    finished(result)
         elif unique:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context,
@@ -152,11 +187,27 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                     job = futures[future]
                     try:
                         result = future.result()
+                    except GraderBroken as broken:  # that process's canary failed: stop
+                        stopped = stopped or broken
+                        for other in futures:
+                            other.cancel()
+                        left.append(job)
+                        continue
+                    except CancelledError:
+                        left.append(job)
+                        continue
                     except Exception as exc:  # noqa: BLE001 - a grading process died (e.g. killed)
-                        result = error_result(job.name, job.sha256, "the grading process stopped "
-                                              f"unexpectedly ({type(exc).__name__}); grade again",
-                                              options.rubric)
+                        result = error_result(job.name, job.sha256, "grader fault: the grading "
+                                              f"process stopped unexpectedly ({type(exc).__name__}); "
+                                              "grade again", options.rubric, fault=Fault.GRADER)
+                    graded += not result.grader_fault
                     finished(result)
+        if stopped is not None:
+            if not graded:
+                raise stopped  # nothing of this run was graded: no student row is written
+            run.stopped = str(stopped)
+            for job in left:
+                finished(not_graded(job, stopped, options))
     export(run, out_dir)
     return run
 
@@ -175,3 +226,14 @@ def default_workers() -> int:
 
 def any_errors(run: GradingRun) -> bool:
     return any(sub.status == ERROR for sub in run.submissions)
+
+
+EXIT_GRADED, EXIT_SUBMISSION_ERRORS, EXIT_GRADER_FAULT = 0, 1, 2
+
+
+def exit_status(run: GradingRun) -> int:
+    """0: every submission graded; 1: some could not be graded by their own fault (unreadable,
+    missing); 2: the grader could not grade (a canary failed, or grader faults)."""
+    if run.stopped is not None or any(sub.grader_fault for sub in run.submissions):
+        return EXIT_GRADER_FAULT
+    return EXIT_SUBMISSION_ERRORS if any_errors(run) else EXIT_GRADED

@@ -1,4 +1,10 @@
-"""`python -m grader grade|check|validate|strip`: the instructor's, the student's and CI's entry points."""
+"""`python -m grader grade|check|validate|strip`: the instructor's, the student's and CI's entry points.
+
+Exit statuses of `grade`: 0 every submission graded; 1 some submissions could not be graded (bad
+files: their own fault); 2 the grader could not grade (its canary failed, or grader faults: grade
+again once the environment is fixed). `check`, `validate` and `fl-round` use 0 (all good), 1 (the
+notebook or course material has problems) and 2 (the grader could not grade, or bad options).
+"""
 from __future__ import annotations
 
 import argparse
@@ -38,7 +44,7 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import any_errors, default_workers, grade_batch
+    from .batch import default_workers, exit_status, grade_batch
     from .render.progress import BatchProgress
 
     options = _options(args)
@@ -53,18 +59,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
     errors = sum(1 for s in run.submissions if s.status == "error")
-    print(f"{len(run.submissions)} submission(s), {errors} could not be graded. "
+    faults = sum(1 for s in run.submissions if s.grader_fault)
+    print(f"{len(run.submissions)} submission(s), {errors} could not be graded"
+          f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}. "
           f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/, "
           f"{args.out / 'feedback'}/ and {args.out / 'report.html'}")
-    return 1 if any_errors(run) else 0
+    if run.stopped:
+        print(f"error: the batch stopped early.\n{run.stopped}", file=sys.stderr)
+    return exit_status(run)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .pipeline import grade_notebook
+    from .canary import Canary
+    from .pipeline import Grader
     from .render.terminal import print_report
 
-    result = grade_notebook(args.notebook, _options(args))
+    with Grader(_options(args)) as grader:
+        Canary(grader).ensure()  # GraderBroken: exit 2, the notebook is not judged
+        result = grader.grade(args.notebook)
     print_report(result)
+    if result.grader_fault:
+        return 2
     ok = result.status == "graded" and all(c.status in ("passed", "skipped") for c in result.checks)
     return 0 if ok else 1
 
@@ -79,8 +94,17 @@ def cmd_fl_round(args: argparse.Namespace) -> int:
     from .federated.live import watch
     from .federated.settings import RoundSettings
 
+    from .canary import Canary
+    from .pipeline import Grader, Options
+
+    limits = Limits(memory_bytes=int(args.memory_limit * GiB))
+    # The round's own processes are checked by its client B (the reference: a round that fails
+    # on B's side is a grader fault, exit 2); the canary checks sandbox, course site and data.
+    with Grader(Options(limits=limits, data_dir=args.data, fl_round="off",
+                        rubric_path=args.rubric)) as grader:
+        Canary(grader).ensure()
     settings = RoundSettings(start_round=args.start_round, deadline=args.deadline, data_dir=args.data,
-                             limits=Limits(memory_bytes=int(args.memory_limit * GiB)), keep_dir=args.keep)
+                             limits=limits, keep_dir=args.keep)
     return watch(args.notebook, settings, rubric_path=args.rubric)
 
 
@@ -142,15 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .checks.rubric import RubricError
+    from .canary import GraderBroken
+    from .checks.rubric import RubricError, load_rubric
     from .environment.data import DataDirError, resolve_data_dir
 
     args = build_parser().parse_args(argv)
     try:
         if hasattr(args, "data"):
             resolve_data_dir(args.data)  # a wrong --data or rubric stops here, before any grading
-            _options(args).rubric
+            load_rubric(args.rubric)  # (fl-round has no grading options: not _options(args))
         return args.func(args)
     except (DataDirError, RubricError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GraderBroken as exc:  # no student was graded: the environment must be fixed first
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -2,10 +2,13 @@
 
 Every failure of the submission becomes part of its result (a failed or errored check, or a row
 with status `error`); only a bug in the grader itself may raise, and the batch turns even that
-into a row.
+into a row. What fails before any student code ran (a kernel that could not start, a check worker
+without hand-shake) makes the row a grader fault (`fault: "grader"`, status `error`): never the
+student's result, never kept, graded again by a rerun (see `results.model` and `canary`).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -30,7 +33,8 @@ from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
 from .notebook.preprocessors import sanitize
-from .results.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, SubmissionResult
+from .results.model import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Fault,
+                            SubmissionResult)
 from .sandbox.process import Limits
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "exercise.ipynb"
@@ -74,11 +78,21 @@ def submission_name(path: Path) -> str:
     return path.name[:-len(".ipynb")] if path.name.endswith(".ipynb") else path.name
 
 
-def error_result(name: str, sha: str, message: str, rubric: Rubric) -> SubmissionResult:
-    """A row for a notebook that could not be graded: every check errored, nothing lost."""
-    checks = [CheckResult(cid, ERROR, 0.0, rubric.points[cid], feedback=message) for cid in CHECK_IDS
-              if cid != "fl_round"]
-    return SubmissionResult.from_error(name, sha, message, checks)
+def error_result(name: str, sha: str, message: str, rubric: Rubric, *,
+                 fault: Fault) -> SubmissionResult:
+    """A row for a notebook that could not be graded: every check errored, nothing lost.
+    `fault`: the file's (unreadable, missing) or the grader's (never kept, graded again)."""
+    checks = [CheckResult(cid, ERROR, 0.0, rubric.points[cid], feedback=message, fault=fault)
+              for cid in CHECK_IDS if cid != "fl_round"]
+    return SubmissionResult.from_error(name, sha, message, checks, fault=fault)
+
+
+def grader_fault_message(checks: list[CheckResult]) -> str:
+    """The row's error when checks are grader faults: for the instructor, naming them."""
+    faulty = [c for c in checks if c.fault is Fault.GRADER]
+    first = faulty[0].feedback.split("\n")[0] if faulty else ""
+    return (f"grader fault, not graded (grade again): {', '.join(c.id for c in faulty)} could "
+            f"not be checked. {first}").strip()
 
 
 class Grader:
@@ -99,6 +113,10 @@ class Grader:
             run = _student_run(self._root / f"server-{next(counter)}", options)
             return run.root, run.env()
 
+        self._server_run = server_run
+        # The last `grade` met a kernel or worker that could not start (nothing of the
+        # student's ran): what the canary counts (`canary.Canary.observe`).
+        self.launch_failed = False
         self.runner_options = RunnerOptions(limits=options.limits)
         self.host = open_host(server_run, self.runner_options)
 
@@ -112,15 +130,17 @@ class Grader:
         self.host.close()
         shutil.rmtree(self._root, ignore_errors=True)
 
-    def grade(self, path: Path, *, name: str | None = None,
-              executed_dir: Path | None = None) -> SubmissionResult:
-        """The result for one notebook file; writes the executed notebook into `executed_dir`."""
+    def grade(self, path: Path, *, name: str | None = None, executed_dir: Path | None = None,
+              fl_round: bool = True) -> SubmissionResult:
+        """The result for one notebook file; writes the executed notebook into `executed_dir`.
+        `fl_round=False` skips the federated round whatever the options say (the canary)."""
         options = self.options
+        self.launch_failed = False
         name, sha = name or submission_name(path), sha256_of(path)
         try:
             nb = load_notebook(path)
         except NotebookError as exc:
-            return error_result(name, sha, str(exc), options.rubric)
+            return error_result(name, sha, str(exc), options.rubric, fault=Fault.SUBMISSION)
         timings: dict[str, float] = {}
         work = Path(tempfile.mkdtemp(prefix="grade-", dir=self._root))
         try:
@@ -134,6 +154,13 @@ class Grader:
                                 total_timeout=options.notebook_timeout, fork_host=self._fork_host())
             timings["execute"] = time.monotonic() - began
             timings["student_code"] = sum(cell.seconds for cell in execution.cells)
+            if execution.launch_error is not None:  # no student code ran: not theirs to carry
+                self.launch_failed = True
+                result = error_result(name, sha, "grader fault, not graded (grade again): the "
+                                      f"notebook's kernel could not start: {execution.launch_error}",
+                                      options.rubric, fault=Fault.GRADER)
+                result.timings = timings
+                return result
             if executed_dir is not None:
                 executed_dir.mkdir(parents=True, exist_ok=True)
                 nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")
@@ -145,19 +172,30 @@ class Grader:
                 run = _student_run(work / f"check-{next(counter)}", options)
                 return run.root, run.env()
 
+            launch_failures = self.host.launch_failures
             checks = run_checks(Definitions.from_notebook(nb), reference_definitions(),
                                 run_dir_factory=check_run, rubric=options.rubric,
                                 options=self.runner_options, host=self.host)
+            self.launch_failed = self.host.launch_failures > launch_failures
             timings["checks"] = time.monotonic() - began
         finally:
             shutil.rmtree(work, ignore_errors=True)
             if isinstance(self.host, ForkServerHost):
                 self.host.kill_strays()  # nothing of this submission may see the next one
         checks.append(notebook_runs(execution, options.rubric))
-        checks.append(fl_round_check(nb, options))
+        checks.append(fl_round_check(nb, options if fl_round else dataclasses.replace(
+            options, fl_round="off")))
         if checks[-1].status != SKIPPED:
             timings["fl_round"] = checks[-1].seconds
+        if any(c.fault is Fault.GRADER for c in checks):
+            return SubmissionResult(name, sha, status=ERROR, error=grader_fault_message(checks),
+                                    checks=checks, timings=timings, fault=Fault.GRADER)
         return SubmissionResult(name, sha, checks=checks, timings=timings)
+
+    def restart(self) -> None:
+        """A fresh worker host (fork server), e.g. after processes stopped starting."""
+        self.host.close()
+        self.host = open_host(self._server_run, self.runner_options)
 
     def _fork_host(self):
         """The fork server for kernels, unless it could not start (then: ordinary kernels)."""

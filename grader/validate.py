@@ -7,6 +7,10 @@
 - every sample submission gets exactly the per-check outcome its manifest names.
 - the reference joins a real federated round (client A against the reference as client B) and
   passes `fl_round` (unless `--fl-round off`).
+
+Each grading process checks itself first (`grader.canary`); when the grader cannot grade (a
+canary failed, or any sample is a grader fault), `validate` raises `GraderBroken` (exit status 2)
+instead of reporting findings about material it could not judge.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .batch import grade_batch
+from .canary import GraderBroken
 from .federated import reference_round
 from .notebook.extract import Definitions
 from .notebook.markers import dumps_notebook, strip_notebook
@@ -97,6 +102,11 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
         (staging / "reference.ipynb").symlink_to(REFERENCE)
         (staging / "template.ipynb").symlink_to(TEMPLATE)
         run = grade_batch([staging, SUBMISSIONS], Path(tmp) / "out", options, workers=workers or 2)
+        faulty = sorted((s for s in run.submissions if s.grader_fault), key=lambda s: s.submission)
+        if faulty:  # the material was not judged: not a finding about it
+            names = ", ".join(s.submission for s in faulty[:5])
+            raise GraderBroken(f"The grader could not grade {len(faulty)} sample(s) ({names}): "
+                               f"{run.stopped or faulty[0].error}")
         executed = Path(tmp) / "out" / "executed"
         by_name = {s.submission: s for s in run.submissions}
         ref = by_name["in__reference"]

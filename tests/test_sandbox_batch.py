@@ -1,5 +1,6 @@
-"""Whole batches under attack: the adversarial fixtures in one batch, and a grader killed with
-SIGKILL in the middle of a batch, then run again."""
+"""Whole batches under attack: the adversarial fixtures in one batch (with the sample submissions,
+graded twice: the same grades again), and a grader killed with SIGKILL in the middle of a batch,
+then run again."""
 from __future__ import annotations
 
 import importlib.util
@@ -21,6 +22,7 @@ from sandbox_helpers import ISOLATED, processes_under
 
 ROOT = Path(__file__).resolve().parents[1]
 ADVERSARIAL = ROOT / "fixtures" / "adversarial"
+SUBMISSIONS = ROOT / "fixtures" / "submissions"
 MANIFEST = json.loads((ADVERSARIAL / "manifest.json").read_text())
 
 
@@ -62,16 +64,35 @@ def test_adversarial_fixtures_are_reproducible_and_described():
         assert list(entry["expected"]) == MANIFEST["check_ids"], name
 
 
-def test_adversarial_batch_completes_with_the_expected_outcomes(tmp_path, grader_tmp):
-    out = tmp_path / "grades"
-    done = subprocess.run(
-        grader_command(str(ADVERSARIAL), "--out", str(out), "--workers", "2",
-                       "--cell-timeout", str(MANIFEST["cell_timeout"])),
-        cwd=ROOT, env=grader_env(grader_tmp), capture_output=True, text=True, timeout=900)
+@pytest.fixture(scope="module")
+def fixture_batches(tmp_path_factory):
+    """fixtures/adversarial and fixtures/submissions graded in one batch, twice, into two fresh
+    output folders (the second run is for `test_grading_again_gives_the_same_grades`)."""
+    tmp = Path(tempfile.mkdtemp(prefix="sbt-", dir="/tmp"))  # short: kernels' IPC socket paths
+    outs, runs = [], []
+    try:
+        for attempt in ("first", "second"):
+            out = tmp_path_factory.mktemp(attempt) / "grades"
+            runs.append(subprocess.run(
+                grader_command(str(ADVERSARIAL), str(SUBMISSIONS), "--out", str(out),
+                               "--workers", "2", "--cell-timeout", str(MANIFEST["cell_timeout"])),
+                cwd=ROOT, env=grader_env(tmp), capture_output=True, text=True, timeout=900))
+            outs.append(out)
+        yield outs, runs, processes_under(tmp)
+    finally:
+        for pid in processes_under(tmp):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_adversarial_batch_completes_with_the_expected_outcomes(fixture_batches):
+    (out, _), (done, _), left_running = fixture_batches
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     grades = json.loads((out / "grades.json").read_text())
-    results = {s["submission"] + ".ipynb": s for s in grades["submissions"]}
+    results = {s["submission"] + ".ipynb": s for s in grades["submissions"]
+               if s["submission"] + ".ipynb" in MANIFEST["submissions"]}
     assert set(results) == set(MANIFEST["submissions"])
+    assert all(s["fault"] is None for s in results.values())  # what they do is their own
     wrong = {}
     for name, entry in MANIFEST["submissions"].items():
         checks = {c["id"]: c for c in results[name]["checks"]}
@@ -102,7 +123,38 @@ def test_adversarial_batch_completes_with_the_expected_outcomes(tmp_path, grader
     assert "do-not-leak" not in (out / "grades.json").read_text()
     # nothing any submission started is still running
     if ISOLATED:
-        assert processes_under(grader_tmp) == []
+        assert left_running == []
+
+
+def test_the_sample_submissions_get_their_manifest_outcomes(fixture_batches):
+    (out, _), _, _ = fixture_batches
+    manifest = json.loads((SUBMISSIONS / "manifest.json").read_text())["submissions"]
+    results = {s["submission"] + ".ipynb": s for s in json.loads((out / "grades.json").read_text())
+               ["submissions"]}
+    wrong = {name: {c["id"]: c["status"] for c in results[name]["checks"]}
+             for name, entry in manifest.items()
+             if {c["id"]: c["status"] for c in results[name]["checks"]} != entry["expected"]}
+    assert not wrong, wrong
+
+
+def comparable(grades: dict) -> dict:
+    """grades.json without what may differ between two runs: timings."""
+    grades = json.loads(json.dumps(grades))
+    for sub in grades["submissions"]:
+        sub.pop("timings")
+        for check in sub["checks"]:
+            check.pop("seconds")
+    return grades
+
+
+def test_grading_again_gives_the_same_grades(fixture_batches):
+    """Two fresh runs over the same folders: the same grades.json apart from timings (scores,
+    statuses, feedback, counterexamples, faults) and the same grades.csv, byte for byte."""
+    (first, second), runs, _ = fixture_batches
+    assert [run.returncode for run in runs] == [0, 0], runs[1].stdout[-2000:] + runs[1].stderr[-2000:]
+    one, two = (json.loads((out / "grades.json").read_text()) for out in (first, second))
+    assert comparable(one) == comparable(two)
+    assert (first / "grades.csv").read_text() == (second / "grades.csv").read_text()
 
 
 def _rows(book: Path) -> dict[str, float]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from grader.sandbox import codec
-from grader.sandbox.process import Limits, kill_group, kill_strays, spawn
+from grader.sandbox.process import Limits, kill_group, kill_strays, log_head, spawn
 
 WORKER = Path(__file__).resolve().parent.parent / "sandbox" / "worker.py"
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -53,6 +53,15 @@ class WorkerLost(BaseException):
 
 class HarnessError(Exception):
     """The grader's own machinery failed (not the student's code): the check's status is error."""
+
+
+class LaunchError(HarnessError):
+    """A worker could not start or hand-shake (before any student code ran): a grader fault.
+    `log` holds the first lines of the worker's log (what the launcher or Python said)."""
+
+    def __init__(self, message: str, log: str = "") -> None:
+        super().__init__(message + (f"; its log begins: {log}" if log else ""))
+        self.log = log
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,10 @@ class WorkerProcess:
         tail = self.log_tail()
         return WorkerLost("died", how + (f" (last output: {tail})" if tail else ""))
 
+    def log_head(self, lines: int = 5, limit: int = 600) -> str:
+        """The first lines of the worker's log, joined by ' | ' (what a failed start said)."""
+        return log_head(self.log_path, lines, limit)
+
     def log_tail(self, lines: int = 3, limit: int = 300) -> str:
         try:
             with open(self.log_path, "rb") as handle:
@@ -223,6 +236,7 @@ class WorkerHost:
     def __init__(self, site_dir: Path, limits: Limits) -> None:
         self.site_dir = Path(site_dir)
         self.limits = limits
+        self.launch_failures = 0  # workers that could not start or hand-shake (LaunchError)
 
     def start(self, cwd: Path, env: dict[str, str], log_path: Path, *,
               needs_stack: bool = True) -> WorkerProcess:
@@ -293,6 +307,12 @@ class ForkServerHost(WorkerHost):
         self._began = 0.0
         self.ready = False  # the server has said hello (its imports are done)
         self.startup_seconds = 0.0
+        self.log_path: Path | None = None  # the server's log (what a failed start said)
+
+    def _failed(self, exc: BaseException) -> str:
+        """`failure`'s text: the exception and the first lines of the server's log."""
+        head = log_head(self.log_path) if self.log_path is not None else ""
+        return f"{type(exc).__name__}: {exc}" + (f"; its log begins: {head}" if head else "")
 
     def begin(self) -> None:
         """Spawn the server without waiting for its imports (checks without the course stack
@@ -306,7 +326,8 @@ class ForkServerHost(WorkerHost):
             argv = [sys.executable, "-I", str(WORKER), "--site", str(self.site_dir),
                     "--fork-server", str(theirs.fileno()), "--preload", ",".join(self.preload)]
             self._began = time.monotonic()
-            with open(Path(run_dir) / "fork-server.log", "ab") as log:
+            self.log_path = Path(run_dir) / "fork-server.log"
+            with open(self.log_path, "ab") as log:
                 self._server = spawn(argv, cwd=_work_dir(run_dir), env=env, limits=self.limits,
                                      stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),))
@@ -357,7 +378,7 @@ class ForkServerHost(WorkerHost):
             except (OSError, HarnessError, ValueError) as exc:
                 self.close()
                 if attempt:
-                    self.failure = f"{type(exc).__name__}: {exc}"
+                    self.failure = self._failed(exc)
         if self.fallback is None:
             raise HarnessError(f"the check fork server failed: {self.failure}")
         return self.fallback.start(cwd, env, log_path, needs_stack=needs_stack)
@@ -372,19 +393,32 @@ class ForkServerHost(WorkerHost):
             self._start_server()
         except (OSError, HarnessError, ValueError) as exc:
             self.close()
-            self.failure = f"{type(exc).__name__}: {exc}"
+            self.failure = self._failed(exc)
         return time.monotonic() - began
 
     def fork_kernel(self, cwd: Path, env: dict[str, str], connection_file: Path,
                     log_path: Path) -> int:
         """Fork an IPython kernel (course stack already imported) and return its pid.
 
-        No fallback: a caller that gets HarnessError starts an ordinary kernel instead.
+        A server that died since the last fork (a submission's process may kill it: it is in
+        the same sandbox) is restarted once, as for workers; when that fails, HarnessError or
+        OSError: the kernel could not start, a grader fault (`notebook.execute`).
         """
-        if self.failure is not None:
-            raise HarnessError(f"the fork server is not available: {self.failure}")
-        if not self.ready:
-            self._start_server()
+        for attempt in range(2):
+            if self.failure is not None:
+                raise HarnessError(f"the fork server is not available: {self.failure}")
+            if not self.ready:
+                self._start_server()
+            try:
+                return self._fork_kernel(cwd, env, connection_file, log_path)
+            except (OSError, HarnessError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _fork_kernel(self, cwd: Path, env: dict[str, str], connection_file: Path,
+                     log_path: Path) -> int:
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             header = json.dumps({"kind": "kernel", "cwd": str(cwd), "env": env,
@@ -437,6 +471,11 @@ class ForkServerHost(WorkerHost):
                 pass
             self._server = None
         self.ready = False
+
+
+def _exit_words(detail: str) -> str:
+    """A lost worker's detail in the instructor's words (no student ran anything yet)."""
+    return detail.replace("the Python process running your code", "the worker process")
 
 
 def _work_dir(run_dir: Path) -> Path:
@@ -535,9 +574,24 @@ class Session:
             raise WorkerLost(self._broken.reason, self._broken.detail)
         worker = self.host.start(_work_dir(self.run_dir), self.env, self.run_dir / LOG_NAME,
                                  needs_stack=bool(self.preload))
+        # The hand-shake and the program in one stream: what fails before the hand-shake's reply
+        # (launcher, sandbox, interpreter, harness or course imports) ran no student code.
+        replies = worker.exchange([codec.encode({"op": "hello", "preload": list(self.preload)}),
+                                   codec.encode({"op": "load", "program": self.program})],
+                                  self.load_timeout)
         try:
-            reply = worker.request({"op": "load", "program": self.program,
-                                    "preload": list(self.preload)}, self.load_timeout)
+            hello = next(replies)
+        except WorkerLost as lost:
+            self.host.launch_failures += 1
+            raise LaunchError(f"a check worker could not start ({lost.reason}: "
+                              f"{_exit_words(lost.detail)})", worker.log_head()) from None
+        if "harness_error" in hello:
+            worker.kill()
+            self.host.launch_failures += 1
+            raise LaunchError("a check worker could not load the grader's harness: "
+                              f"{hello['harness_error']}", worker.log_head())
+        try:
+            reply = next(replies)
         except WorkerLost as lost:
             what = ("did not finish in time" if lost.reason == "timeout"
                     else f"failed: {lost.detail}")

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from ..checks.rubric import load_rubric
 from ..notebook.load import NotebookError, load_notebook
-from ..results.model import PASSED
+from ..results.model import PASSED, Fault
 from .round import run_round
 from .settings import RoundSettings
 from .verdict import CHECK_ID, verdict
@@ -17,7 +17,8 @@ from .verdict import CHECK_ID, verdict
 
 def watch(notebook: Path, settings: RoundSettings, *, rubric_path: Path | None = None,
           out: TextIO | None = None) -> int:
-    """Run the round, printing progress as it happens; 0 when the check passed."""
+    """Run the round, printing progress as it happens; 0 when the check passed, 1 when it
+    failed, 2 when the round failed on the grader's side (a grader fault)."""
     out = out or sys.stdout
     try:
         nb = load_notebook(notebook)
@@ -42,4 +43,6 @@ def watch(notebook: Path, settings: RoundSettings, *, rubric_path: Path | None =
     print(f"\n{result.feedback}", file=out)
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
     print(f"\nTimings: {timings}", file=out, flush=True)
+    if result.fault is Fault.GRADER:  # the round failed on the grader's side (client B, aggregator)
+        return 2
     return 0 if result.status == PASSED else 1

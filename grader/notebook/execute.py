@@ -3,6 +3,10 @@
 Unlike a plain `nbclient.execute`, a failing cell does not end the run (later cells may still
 define graded functions), output is capped per cell, a timeout interrupts only that cell, and a
 dead kernel or the per-submission deadline ends the run with a record instead of an exception.
+
+A kernel that could not start (it failed or died before answering `kernel_info`: no cell, so no
+student code, has run) is the grader's fault, not the notebook's: `Execution.launch_error` says
+what happened, with the first lines of the kernel's log (`RUN/kernel.log`).
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int, Type
 
-from ..sandbox.process import Limits, kill_group, sandboxed_command, describe_error
+from ..sandbox.process import Limits, describe_error, kill_group, log_head, sandboxed_command
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -49,6 +53,8 @@ class Execution:
     cells: list[CellRun] = field(default_factory=list)
     seconds: float = 0.0
     deadline_exceeded: bool = False
+    # The kernel never started (a grader fault): what failed and the first lines of its log.
+    launch_error: str | None = None
 
     @property
     def first_failure(self) -> CellRun | None:
@@ -108,13 +114,26 @@ class ForkedProcess:
             self.returncode = -signal.SIGKILL
 
 
+KERNEL_LOG = "kernel.log"
+
+
+class LoggedProvisioner(LocalProvisioner):
+    """Starts the kernel (through the sandbox launcher) with its output in `cwd/kernel.log`,
+    where a failed start can be read back, instead of the grader's terminal."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        with open(Path(kwargs["cwd"]) / KERNEL_LOG, "ab") as log:
+            kwargs.update(stdout=log, stderr=subprocess.STDOUT)
+            return await super().launch_kernel(cmd, **kwargs)
+
+
 class ForkedKernelProvisioner(LocalProvisioner):
     """Starts the kernel as a fork of the warm fork server instead of a new interpreter."""
 
     async def launch_kernel(self, cmd, **kwargs):
         km = self.parent
         pid = km.fork_host.fork_kernel(Path(kwargs["cwd"]), kwargs["env"], Path(km.connection_file),
-                                       Path(kwargs["cwd"]) / "kernel.log")
+                                       Path(kwargs["cwd"]) / KERNEL_LOG)
         self.process = ForkedProcess(pid)
         self.pid = self.pgid = pid
         return self.connection_info
@@ -165,9 +184,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = dict(self.sandbox_env)
-        if self.fork_host is not None and self.provisioner is None:
-            self.provisioner = ForkedKernelProvisioner(kernel_id=self.kernel_id or str(uuid.uuid4()),
-                                                       kernel_spec=self.kernel_spec, parent=self)
+        if self.provisioner is None:
+            kind = ForkedKernelProvisioner if self.fork_host is not None else LoggedProvisioner
+            self.provisioner = kind(kernel_id=self.kernel_id or str(uuid.uuid4()),
+                                    kernel_spec=self.kernel_spec, parent=self)
             self.kernel_id = self.provisioner.kernel_id
         return await super()._async_pre_start_kernel(**kw)
 
@@ -234,9 +254,19 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
         kill_kernel()
 
     timer = asyncio.get_running_loop().call_later(total_timeout, deadline)
+    started = False
     try:
-        async with client.async_setup_kernel():
-            await _run_cells(client, nb, run)
+        try:
+            async with client.async_setup_kernel():
+                started = True  # the kernel answered kernel_info: from here on, student code runs
+                await _run_cells(client, nb, run)
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the kernel from starting
+            if started or run.deadline_exceeded:
+                raise
+            head = log_head(run_dir / KERNEL_LOG)
+            run.launch_error = f"{type(exc).__name__}: {exc}" + (f"; its log begins: {head}"
+                                                                 if head else "")
+            _mark_rest(run, nb, NOT_RUN, "not run: the grader could not start the kernel")
     except DeadKernelError:
         if run.deadline_exceeded:
             run.cells[-1].status = TIMEOUT

@@ -16,7 +16,7 @@ from ..results.model import (ERROR, FAILED, PASSED, SHARE_OF_A_PHASE, SKIPPED, G
 from . import plots
 from .text import clean_text, failure_pattern, feedback_href, first_sentence
 
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2  # 2: problems of kind "grader", grader_faults
 # How many distinct failure messages per check the report lists.
 TOP_FAILURES = 5
 # How many example submissions a failure message names.
@@ -118,8 +118,9 @@ def summarize(run: GradingRun) -> dict[str, Any]:
 
     problems = []
     for sub in subs:
-        if sub.status == ERROR:
-            problems.append({"submission": sub.submission, "kind": "error",
+        if sub.status == ERROR:  # kind "grader": the grader failed, not the student; grade again
+            problems.append({"submission": sub.submission,
+                             "kind": "grader" if sub.grader_fault else "error",
                              "message": clean_text(sub.error) or "could not be graded"})
         else:
             reasons = _timeout_reasons(sub)
@@ -153,7 +154,8 @@ def summarize(run: GradingRun) -> dict[str, Any]:
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "submissions": len(subs),
         "graded": sum(1 for s in subs if s.status != ERROR),
-        "errored": sum(1 for p in problems if p["kind"] == "error"),
+        "errored": sum(1 for p in problems if p["kind"] in ("error", "grader")),
+        "grader_faults": sum(1 for p in problems if p["kind"] == "grader"),
         "timed_out": sum(1 for p in problems if p["kind"] == "timeout"),
         "score": {
             "max_score": max_score,

@@ -1,9 +1,16 @@
-"""Gradescope's autograder `results.json` (their documented schema), one per submission."""
+"""Gradescope's autograder `results.json` (their documented schema), one per submission.
+
+A grader fault (`fault: "grader"`) says so first in the submission's and the check's `output`, so
+nobody reads it as the student's result; Gradescope's schema has no field for it.
+"""
 from __future__ import annotations
 
 import json
 
-from ..results.model import SubmissionResult
+from ..results.model import Fault, SubmissionResult
+
+GRADER_FAULT_NOTE = ("NOT GRADED: the grader failed, not this submission; it must be graded "
+                     "again.")
 
 _STATUS = {"passed": "passed", "failed": "failed", "error": "failed", "skipped": "passed"}
 
@@ -15,12 +22,15 @@ def gradescope_results(sub: SubmissionResult) -> str:
         if check.counterexample:
             ce = check.counterexample
             output += f"\n\nInput: {ce.input}\nExpected: {ce.expected}\nActual: {ce.actual}"
+        if check.fault is Fault.GRADER:
+            output = f"{GRADER_FAULT_NOTE}\n{output}"
         tests.append({"name": check.id, "score": check.score, "max_score": check.max_score,
                       "status": _STATUS[check.status], "output": output.strip(),
                       "visibility": "visible"})
     data = {"score": sub.score,
             "execution_time": round(sum(sub.timings.values()), 3),
-            "output": sub.error or "",
+            "output": (f"{GRADER_FAULT_NOTE}\n{sub.error or ''}".strip() if sub.grader_fault
+                       else sub.error or ""),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": tests}

@@ -13,7 +13,7 @@ from ..results.model import ERROR, PASSED, SKIPPED, SubmissionResult
 class BatchProgress:
     def __init__(self, file=None) -> None:
         self.file = file or sys.stdout
-        self.counts = {"full marks": 0, "lost points": 0, "error": 0}
+        self.counts = {"full marks": 0, "lost points": 0, "error": 0, "grader fault": 0}
         self._bar: Progress | None = None
         self._task = None
 
@@ -28,14 +28,17 @@ class BatchProgress:
             print(f"{total} submission(s) to grade", file=self.file, flush=True)
 
     def update(self, result: SubmissionResult, reused: bool) -> None:
-        if result.status == ERROR:
+        if result.grader_fault:
+            self.counts["grader fault"] += 1
+        elif result.status == ERROR:
             self.counts["error"] += 1
         elif all(c.status in (PASSED, SKIPPED) for c in result.checks):
             self.counts["full marks"] += 1
         else:
             self.counts["lost points"] += 1
         how = "unchanged, kept" if reused else f"{result.seconds:.1f} s"
-        line = f"  {result.submission}: {result.status}, {result.score:g}/{result.max_score:g} ({how})"
+        status = "GRADER FAULT (not graded; grade again)" if result.grader_fault else result.status
+        line = f"  {result.submission}: {status}, {result.score:g}/{result.max_score:g} ({how})"
         if self._bar is not None:
             self._bar.console.print(line, highlight=False)
             self._bar.update(self._task, advance=1, counts=self._counts_text())

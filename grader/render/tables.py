@@ -13,15 +13,17 @@ def grades_json(run: GradingRun) -> str:
 
 
 def grades_csv(run: GradingRun, check_ids: list[str]) -> str:
-    """A row per submission, a column per check, then the total."""
+    """A row per submission, a column per check, then the total; the last column, `fault`, says
+    whose fault an `error` row is ("grader": not the student's result, grade again)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["submission", "sha256", "status", *check_ids, "score", "max_score", "error"])
+    writer.writerow(["submission", "sha256", "status", *check_ids, "score", "max_score", "error",
+                     "fault"])
     for sub in run.sorted():
         scores = []
         for check_id in check_ids:
             check = sub.check(check_id)
             scores.append("" if check is None or check.status == "skipped" else check.score)
         writer.writerow([sub.submission, sub.sha256, sub.status, *scores, sub.score, sub.max_score,
-                         sub.error or ""])
+                         sub.error or "", sub.fault or ""])
     return out.getvalue()

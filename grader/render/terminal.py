@@ -56,7 +56,8 @@ def print_report(sub: SubmissionResult, file=None) -> None:
     title.append(f"   {_points(sub.score)}/{_points(sub.max_score)} points", style="bold cyan" if fancy else "")
     console.print(title)
     if error:
-        console.print(Text(f"The notebook could not be graded: {error}", style="bold red"))
+        what = "The grader failed" if sub.grader_fault else "The notebook could not be graded"
+        console.print(Text(f"{what}: {error}", style="bold red"))
 
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD if fancy else None,
                   pad_edge=False, expand=False, show_edge=False)
@@ -102,7 +103,11 @@ def print_report(sub: SubmissionResult, file=None) -> None:
             console.print(Text(f"  Look at notebook cell {clean_text(check.cell_id)}.", style="dim" if fancy else ""))
 
     score = f"{_points(sub.score)}/{_points(sub.max_score)} points"
-    if error:
+    if sub.grader_fault:
+        verdict = ("Not graded: the GRADER failed, not your notebook (see above). Tell your "
+                   "instructor; your notebook was not judged.")
+        style = "bold red"
+    elif error:
         verdict, style = f"Not graded: fix the notebook so it can be read and run ({score}).", "bold red"
     elif not failing:
         verdict, style = f"All checks passed: {score}.", "bold green"

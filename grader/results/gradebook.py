@@ -2,7 +2,8 @@
 
 Keyed by the notebook's content hash and the grading fingerprint (grader version, rubric, options
 that change verdicts), so a rerun after an interruption, or with unchanged files, grades only
-what is new. WAL mode keeps a reader (the exporter) and the writer out of each other's way, and a
+what is new. A result the grader is to blame for (`SubmissionResult.grader_fault`: a process
+that could not start, a broken environment) is never kept: a rerun grades it again. WAL mode keeps a reader (the exporter) and the writer out of each other's way, and a
 SIGKILL loses at most the submission that was being graded.
 """
 from __future__ import annotations
@@ -56,14 +57,22 @@ class Gradebook:
         if row is None:
             return None
         result = SubmissionResult.from_dict(json.loads(row[1]))
+        if result.grader_fault:  # kept by an older grader (or an older schema): grade it again
+            return None
         result.submission = submission
         return result
 
-    def record(self, result: SubmissionResult, fingerprint: str) -> None:
-        """Commit one result now (autocommit), replacing an older one for the same key."""
+    def record(self, result: SubmissionResult, fingerprint: str) -> bool:
+        """Commit one result now (autocommit), replacing an older one for the same key; a grader
+        fault is not kept (an older result for the key is dropped). True when it was kept."""
+        if result.grader_fault:
+            self._db.execute("DELETE FROM results WHERE submission=? AND sha256=? AND fingerprint=?",
+                             (result.submission, result.sha256, fingerprint))
+            return False
         self._db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
                          (result.submission, result.sha256, fingerprint,
                           json.dumps(result.to_dict()), time.time()))
+        return True
 
     def close(self) -> None:
         self._db.close()

@@ -3,17 +3,50 @@
 A grading run is a list of `SubmissionResult`s, each holding one `CheckResult` per check. A
 submission that could not be graded at all is still a row (`SubmissionResult.from_error`), so a
 batch never loses a submission to one broken notebook.
+
+Whose fault (`Fault`): every check and every submission says who is to blame for what it lacks.
+
+- check `fault`: null when it passed or was skipped; "submission" when the student's code failed
+  it (or the file could not be read); "grader" when the grader could not judge it (a process that
+  could not start or hand-shake, a sandbox that could not be set up, a harness that could not
+  load: nothing of the student's ran, so nothing may be charged).
+- submission `fault`: null when it was graded; "submission" when the file could not be graded
+  (not a notebook, missing); "grader" when any of its checks is a grader fault or grading it
+  failed in the grader. Such a row has status `error`, is never kept in the gradebook (a rerun
+  grades it again) and makes `grade` exit with status 2.
+
+grades.json schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); `from_dict` reads schema 1 rows (no `fault`) by deriving it
+from the status, an old `error` row counting as the grader's (so it is graded again, never kept).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 CHECK_STATUSES = (PASSED, FAILED, ERROR, SKIPPED)
 GRADED = "graded"
+
+
+class Fault(StrEnum):
+    """Who is to blame for a check or submission that is not a plain pass."""
+
+    SUBMISSION = "submission"
+    GRADER = "grader"
+
+
+def default_fault(status: str) -> Fault | None:
+    """The fault a status implies when nobody said: failed -> the submission's, error -> the
+    grader's (the runner's own errors, and old rows whose cause is unknown), else none."""
+    return {FAILED: Fault.SUBMISSION, ERROR: Fault.GRADER}.get(status)
+
+
+class SchemaError(ValueError):
+    """grades.json of a schema version this grader cannot read."""
 
 
 @dataclass
@@ -52,10 +85,15 @@ class CheckResult:
     # Where the graded definition lives in the notebook, for links in feedback pages.
     cell_id: str | None = None
     seconds: float = 0.0
+    fault: Fault | None = None  # derived from the status unless given (see the module docstring)
 
     def __post_init__(self) -> None:
         if self.status not in CHECK_STATUSES:
             raise ValueError(f"unknown check status {self.status!r}")
+        if self.status in (PASSED, SKIPPED):
+            self.fault = None
+        else:
+            self.fault = Fault(self.fault) if self.fault is not None else default_fault(self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +106,7 @@ class CheckResult:
             "properties": [p.to_dict() for p in self.properties],
             "cell_id": self.cell_id,
             "seconds": round(self.seconds, 3),
+            "fault": self.fault.value if self.fault else None,
         }
 
     @classmethod
@@ -83,6 +122,7 @@ class CheckResult:
             properties=[SubProperty(**p) for p in data.get("properties", [])],
             cell_id=data.get("cell_id"),
             seconds=data.get("seconds", 0.0),
+            fault=data.get("fault"),
         )
 
 
@@ -100,6 +140,20 @@ class SubmissionResult:
     # Seconds per phase (warm_up, execute, checks, fl_round) and, within execute, the notebook's
     # own cells (student_code), for the class report and benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
+    fault: Fault | None = None  # derived unless given (see the module docstring)
+
+    def __post_init__(self) -> None:
+        if self.fault is not None:
+            self.fault = Fault(self.fault)
+        elif self.status == ERROR:
+            self.fault = Fault.GRADER
+        if self.fault is None and any(c.fault is Fault.GRADER for c in self.checks):
+            self.fault = Fault.GRADER
+
+    @property
+    def grader_fault(self) -> bool:
+        """The grader could not grade it: not the student's result, never kept, exit status 2."""
+        return self.fault is Fault.GRADER
 
     @property
     def seconds(self) -> float:
@@ -119,10 +173,12 @@ class SubmissionResult:
 
     @classmethod
     def from_error(cls, submission: str, sha256: str, error: str,
-                   checks: list[CheckResult] | None = None) -> SubmissionResult:
-        """A submission the grader could not grade: a row with status `error`, never a crash."""
+                   checks: list[CheckResult] | None = None,
+                   fault: Fault = Fault.SUBMISSION) -> SubmissionResult:
+        """A submission the grader could not grade: a row with status `error`, never a crash.
+        By default the file's fault (unreadable, not a notebook); say `Fault.GRADER` otherwise."""
         return cls(submission=submission, sha256=sha256, status=ERROR, error=error,
-                   checks=checks or [])
+                   checks=checks or [], fault=fault)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +187,7 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "status": self.status,
+            "fault": self.fault.value if self.fault else None,
             "error": self.error,
             "checks": [c.to_dict() for c in self.checks],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
@@ -145,6 +202,7 @@ class SubmissionResult:
             error=data.get("error"),
             checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
             timings=data.get("timings", {}),
+            fault=data.get("fault"),
         )
 
 
@@ -154,6 +212,8 @@ class GradingRun:
     # What the sandbox could isolate on this machine (`grader.sandbox.process.isolation_status`):
     # an instructor must see when student code ran without network or file isolation.
     sandbox: dict[str, Any] = field(default_factory=dict)
+    # Why the batch stopped early (a grading process's canary failed), or None.
+    stopped: str | None = None
 
     def sorted(self) -> list[SubmissionResult]:
         """Deterministic export order, whatever order the workers finished in."""
@@ -162,5 +222,16 @@ class GradingRun:
     def to_dict(self) -> dict[str, Any]:
         sandbox = {key: self.sandbox.get(key) for key in
                    ("isolated", "reason", "interfaces", "read_only", "process_limit")} if self.sandbox else {}
-        return {"schema_version": SCHEMA_VERSION, "sandbox": sandbox,
+        return {"schema_version": SCHEMA_VERSION, "sandbox": sandbox, "stopped": self.stopped,
                 "submissions": [s.to_dict() for s in self.sorted()]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradingRun:
+        """A grades.json read back: schema 1 (before `fault`) and 2; SchemaError otherwise."""
+        version = data.get("schema_version")
+        if version not in READABLE_SCHEMA_VERSIONS:
+            raise SchemaError(f"grades.json has schema_version {version!r}; this grader reads "
+                              f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))} (a newer grader "
+                              "wrote it: read it with that one)")
+        return cls(submissions=[SubmissionResult.from_dict(s) for s in data.get("submissions", [])],
+                   sandbox=dict(data.get("sandbox") or {}), stopped=data.get("stopped"))

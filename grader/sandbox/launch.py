@@ -22,6 +22,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXIT_NO_SANDBOX = 71  # "require" was asked and the namespaces could not be set up
+EXIT_NO_EXEC = 72  # the command could not be exec'd in the sandbox (a grader fault, see below)
 
 _RLIMITS = {
     "memory_bytes": resource.RLIMIT_DATA,
@@ -88,7 +89,14 @@ def main(argv):
     applied, _ = isolate(plan, argv[3:])
     apply_limits(plan, applied is not None)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # the kernel installs its own handler
-    os.execvp(argv[3], argv[3:])
+    try:
+        os.execvp(argv[3], argv[3:])
+    except OSError as exc:  # nothing of the student's ran: say what, for the instructor
+        sys.stderr.write(f"[grader sandbox] cannot exec {argv[3]} inside the sandbox: "
+                         f"{type(exc).__name__}: {exc.strerror or exc}"
+                         f"{' (isolated)' if applied is not None else ''}\n")
+        sys.stderr.flush()
+        os._exit(EXIT_NO_EXEC)
 
 
 def probe(plan):

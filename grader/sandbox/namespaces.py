@@ -20,7 +20,10 @@ package is not importable there), and the grader imports it as `grader.sandbox.n
    only); the grader's home, project tree and temporary folders (plus whatever the plan adds)
    covered by empty tmpfs; the sandbox's own workspace (writable) and the read-only paths it needs
    (the grader package, the Python installation, targets of the workspace's symlinks) bound back
-   at their own paths; a private `/dev/shm`.
+   at their real paths (symlinks resolved); every symlink met on the way to them (the stack's
+   `.tox` linked to a bigger disk under `/tmp`, a data folder that is a link, a base interpreter
+   reached through one) that a tmpfs covered is made again inside, with the same text, so the
+   link and its target both work; a private `/dev/shm`.
 4. **Capabilities**: the bounding set keeps only the file-access ones (DAC override, read search,
    fowner) for the exec'd program, and `no_new_privs` disables set-uid binaries.
 
@@ -263,6 +266,16 @@ def workspace(cwd, env, hidden):
 def _symlink_targets(root, hidden):
     """Targets of symlinks under `root` that lie in hidden folders (the run directory links the
     CIFAR-100 files and the course library; they must stay readable)."""
+    found = []
+    for path in _workspace_links(root):
+        target = os.path.realpath(path)
+        if os.path.exists(target) and any(_inside(target, h) for h in hidden):
+            found.append(target)
+    return found
+
+
+def _workspace_links(root):
+    """The symlinks under `root` (the run directory's links to the data and the course library)."""
     found, seen = [], 0
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
@@ -271,15 +284,58 @@ def _symlink_targets(root, hidden):
                 return found
             path = os.path.join(folder, name)
             if os.path.islink(path):
-                target = os.path.realpath(path)
-                if os.path.exists(target) and any(_inside(target, h) for h in hidden):
-                    found.append(target)
+                found.append(path)
     return found
 
 
-def setup_mounts(hidden, keep, writable):
-    """Private mounts; tmpfs over `hidden`; `keep` (read-only) and `writable` bound back; all else
-    read-only; a private /dev/shm. Paths must be absolute and resolved."""
+MAX_HOPS = 40  # symlinks followed while resolving one path (as the kernel's ELOOP limit)
+
+
+def links_on_the_way(path):
+    """The symlinks met while resolving the absolute `path`, as [(link, its text)], in order
+    (a link's text may name further links: they follow). Missing parts end the walk."""
+    found, hops = [], 0
+    parts = [p for p in os.path.abspath(path).split(os.sep) if p]
+    current = "/"
+    while parts:
+        name = parts.pop(0)
+        if name == ".":
+            continue
+        if name == "..":
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, name)
+        if not os.path.islink(candidate):
+            if not os.path.exists(candidate):
+                break
+            current = candidate
+            continue
+        hops += 1
+        if hops > MAX_HOPS:
+            break
+        text = os.readlink(candidate)
+        found.append((candidate, text))
+        if text.startswith("/"):
+            current = "/"
+        parts = [p for p in text.split(os.sep) if p] + parts
+    return found
+
+
+def recreate_links(links, hidden, mounted):
+    """Make each (link, text) again where a tmpfs over a hidden folder covered it (nothing is
+    written anywhere else: not in a bound-back folder, not outside the hidden ones)."""
+    for link, text in links:
+        if os.path.lexists(link) or not any(_inside(link, h) and link != h for h in hidden) \
+                or any(_inside(link, m) for m in mounted):
+            continue
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(text, link)
+
+
+def setup_mounts(hidden, keep, writable, links=()):
+    """Private mounts; tmpfs over `hidden`; `keep` (read-only) and `writable` bound back; `links`
+    ((path, text) symlinks, see `recreate_links`) made again in the tmpfs; all else read-only;
+    a private /dev/shm. Paths must be absolute and resolved (`links` are as found)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     writable = [w for w in writable if os.path.isdir(w)]
     hidden = [h for h in hidden if os.path.isdir(h)
@@ -304,6 +360,7 @@ def setup_mounts(hidden, keep, writable):
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
         mount(f"/proc/self/fd/{fds[path]}", path, None, MS_BIND | MS_REC)
         os.close(fds[path])
+    recreate_links(links, hidden, keep + writable)
     for folder in late:
         mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
     try:  # a sysfs of this network namespace: /sys/class/net lists its interfaces (lo), not the host's
@@ -333,14 +390,15 @@ def drop_privileges():
     _check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
 
 
-def named_paths(env, argv):
+def named_paths(env, argv, resolve=True):
     """Existing absolute paths named in the environment or the command line: the grader put them
-    there for the student process (PATH, PYTHONPATH, the config file, the worker script...)."""
+    there for the student process (PATH, PYTHONPATH, the config file, the worker script...).
+    Real paths, or as written with `resolve=False`."""
     found = set()
     for value in list(env.values()) + list(argv):
         for part in str(value).split(os.pathsep):
             if part.startswith("/") and len(part) < 4096 and os.path.exists(part):
-                found.add(os.path.realpath(part))
+                found.add(os.path.realpath(part) if resolve else os.path.abspath(part))
     return found
 
 
@@ -365,8 +423,15 @@ def enter(plan, cwd=None, env=None, argv=()):
         named = {p for p in named_paths(env, argv) if any(_inside(p, h) and p != h for h in hidden)}
         keep = {os.path.realpath(p) for p in plan.get("keep", ())} | named
         keep = sorted(p for p in keep if not _inside(p, home))
-        keep += [t for t in _symlink_targets(home, hidden) if not _inside(t, home)]
-        setup_mounts(hidden, keep, [home])
+        targets = _symlink_targets(home, hidden)
+        keep += [t for t in targets if not _inside(t, home)]
+        # the paths as the process will use them (through links): their links must work inside
+        used = (set(plan.get("keep", ())) | set(plan.get("links", ())) | {cwd}
+                | named_paths(env, argv, resolve=False)
+                | {env[k] for k in ("HOME", "TMPDIR") if env.get(k, "").startswith("/")}
+                | set(_workspace_links(home)))
+        links = sorted({link for path in used for link in links_on_the_way(path)})
+        setup_mounts(hidden, keep, [home], links)
         os.chdir(cwd)  # re-resolve the cwd through the new mounts
         drop_privileges()
     except OSError as exc:  # half a sandbox is neither isolated nor a plain process: give up

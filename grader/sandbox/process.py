@@ -13,6 +13,7 @@ Grader-side API:
 * `kill_group(pid)`: SIGKILL a process group; for a sandbox's launcher also every other process
   of the sandbox (children that left the group with `setsid`). `kill_strays(pid)`: everything of
   the sandbox but its launcher (between two submissions served by one fork server).
+* `log_head(path)`: the first lines of a process's log, for messages about a failed start.
 * `describe_error(ename, evalue)`: an exception's text, naming the memory limit when it was hit.
 * `isolation_status()` / `network_isolation_available()`: what this machine allows (probed once).
 * `SharedNetwork`: one loopback for several sandboxes (the federated round's aggregator and
@@ -109,12 +110,15 @@ def batch_hidden(out_dir: Path, inputs: list[Path]) -> tuple[str, ...]:
 
 
 def sandbox_plan(limits: Limits) -> dict:
-    """What `launch.py` gets: rlimits, isolation mode, folders to hide and keep, a holder to join."""
+    """What `launch.py` gets: rlimits, isolation mode, folders to hide and keep (real paths), the
+    kept paths as named when they go through symlinks (`links`), a holder to join."""
     plan = {f.name: getattr(limits, f.name) for f in dataclasses.fields(Limits)
             if f.name not in ("hidden", "netns")}
     hidden = {os.path.realpath(p) for p in default_hidden() + list(limits.hidden)}
     plan["hidden"] = sorted(h for h in hidden if h not in NEVER_HIDDEN)
     plan["keep"] = sorted({os.path.realpath(p) for p in default_keep()})
+    # ... and as the processes name them: links on the way are made again inside (namespaces.py)
+    plan["links"] = sorted({os.path.abspath(p) for p in default_keep()} - set(plan["keep"]))
     if limits.netns:
         pid, user, net = (int(x) for x in limits.netns.split(":"))
         plan["join"] = {"pid": pid, "user": user, "net": net}
@@ -178,6 +182,20 @@ def kill_strays(pid: int, *, settle: float = 2.0) -> int:
         strays = [p for p in sandbox_members(pid, _ns=_USER_NS_OF.get(pid)) if p != pid and _alive(p)]
     _USER_NS_OF.pop(pid, None)
     return found
+
+
+def log_head(path: str | Path | None, lines: int = 5, limit: int = 600) -> str:
+    """The first non-empty lines of a sandboxed process's log, joined by ' | ', or '' (none,
+    unreadable): what a process that failed to start said (the launcher, Python, an import)."""
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    first = [line.strip() for line in text.splitlines() if line.strip()][:lines]
+    return " | ".join(first)[:limit]
 
 
 MEMORY_LIMIT_EXCEEDED = "memory limit exceeded"

@@ -24,6 +24,11 @@ environment and the process group apply):
 Protocol: one JSON line per request on the request pipe, one JSON line per reply on the reply pipe
 (never stdout: fd 1 and 2 are the worker's log file, and `sys.stdout` is capped). Requests:
 
+    {"id": 1, "op": "hello", "preload": [...]}
+        -> {"id": 1, "ok": {"pid": N}}
+        the hand-shake, sent first: the worker started and imported the (trusted) course modules
+        it was asked to; no student code has run yet, so a worker that fails before this reply
+        is the grader's fault, never the student's.
     {"id": 1, "op": "load", "program": [{"cell_id", "line", "source", ["origin"]}, ...],
      "preload": [...]}
         -> {"id": 1, "ok": {"errors": [{"cell_id", "line", "error": ERROR}, ...]}}
@@ -176,7 +181,11 @@ class Worker:
         reply = {"id": request.get("id")}
         op = request.get("op")
         try:
-            if op == "load":
+            if op == "hello":
+                for module in request.get("preload", []):
+                    importlib.import_module(module)  # trusted course environment
+                reply["ok"] = {"pid": os.getpid()}
+            elif op == "load":
                 reply["ok"] = self.load(request.get("program", []), request.get("preload", []))
             elif op == "call":
                 if self.namespace is None:
