@@ -19,6 +19,7 @@ import dataclasses
 import multiprocessing
 import os
 import shutil
+import signal
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,12 +89,28 @@ def not_graded(job: Job, why: GraderBroken | None, options: Options) -> Submissi
 _POOL_CANARY: Canary | None = None
 
 
-def _start_pool_grader(options: Options) -> None:
+def _start_pool_grader(options: Options, batch_pid: int) -> None:
     """Pool initializer: each grading process keeps one warm grader for all its submissions."""
     global _POOL_CANARY
+    _end_with(batch_pid)
     grader = Grader(options)
     atexit.register(grader.close)
     _POOL_CANARY = Canary(grader)
+
+
+def _end_with(batch_pid: int) -> None:
+    """Have Linux end this grading process when the batch's process ends. A batch killed from
+    outside (`kill`, a scheduler's time limit) would otherwise leave its pool running for ever,
+    each process holding a warm fork server of ~1 GB; the fork server and everything it forked
+    already end with their parent."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        return
+    if os.getppid() != batch_pid:  # the batch died before prctl took effect
+        os._exit(1)
 
 
 def _grade_in_pool(job: Job, out_dir: Path) -> SubmissionResult:
@@ -181,7 +198,8 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         elif unique:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context,
-                                     initializer=_start_pool_grader, initargs=(options,)) as pool:
+                                     initializer=_start_pool_grader,
+                                     initargs=(options, os.getpid())) as pool:
                 futures = {pool.submit(_grade_in_pool, job, out_dir): job for job in unique}
                 for future in as_completed(futures):
                     job = futures[future]

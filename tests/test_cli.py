@@ -88,3 +88,37 @@ def test_strip_reproduces_the_committed_template(tmp_path):
 def test_clear_errors_for_bad_options(tmp_path):
     result = grader("grade", SAMPLES, "--data", tmp_path / "nope")
     assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_killing_the_batch_ends_its_whole_process_tree(tmp_path):
+    """`kill -9` of the batch's process (a scheduler's time limit) leaves nothing running: not its
+    grading processes, not their fork servers, not the kernels forked from them."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for name in ("reference", "correct_if_elif", "task3_off_by_one", "task1_permutation"):
+        shutil.copy(SAMPLES / f"{name}.ipynb", folder)  # distinct: copies are graded once
+    batch = subprocess.Popen([sys.executable, "-m", "grader", "grade", folder, "--out",
+                              tmp_path / "out", "--fl-round", "off", "--workers", "2"],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        tree: list[psutil.Process] = []
+        while time.monotonic() < deadline:  # both grading processes and their fork servers
+            tree = psutil.Process(batch.pid).children(recursive=True)
+            if sum("worker.py" in " ".join(p.cmdline()) for p in tree if p.is_running()) >= 2:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the batch never started two fork servers")
+    except psutil.Error:
+        pytest.fail("the batch ended before it could be killed")
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.wait()
+    _, alive = psutil.wait_procs(tree, timeout=5)  # not after their current notebooks
+    assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
