@@ -120,5 +120,5 @@ def test_killing_the_batch_ends_its_whole_process_tree(tmp_path):
         pytest.fail("the batch ended before it could be killed")
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
-    _, alive = psutil.wait_procs(tree, timeout=5)  # not after their current notebooks
+    _, alive = psutil.wait_procs(tree, timeout=10)  # not after their current notebooks
     assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]

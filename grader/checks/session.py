@@ -324,7 +324,8 @@ class ForkServerHost(WorkerHost):
             run_dir, env = self.run_dir_factory()
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             argv = [sys.executable, "-I", str(WORKER), "--site", str(self.site_dir),
-                    "--fork-server", str(theirs.fileno()), "--preload", ",".join(self.preload)]
+                    "--fork-server", str(theirs.fileno()), "--preload", ",".join(self.preload),
+                    "--parent", str(os.getpid())]
             self._began = time.monotonic()
             self.log_path = Path(run_dir) / "fork-server.log"
             with open(self.log_path, "ab") as log:

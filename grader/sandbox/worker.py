@@ -11,7 +11,7 @@ environment and the process group apply):
     python -I worker.py --site SITE --requests FD --replies FD
         one worker: serve requests on the two inherited pipe fds until the request pipe closes.
 
-    python -I worker.py --site SITE --fork-server FD [--preload mod1,mod2,...]
+    python -I worker.py --site SITE --fork-server FD [--preload mod1,mod2,...] [--parent PID]
         a fork server: import the listed (trusted) modules once, then, for each request on the
         AF_UNIX SEQPACKET socket FD (a JSON header plus three fds: requests, replies, log), fork
         a worker that becomes the leader of its own session, moves into the given working
@@ -240,10 +240,11 @@ def run_worker(codec, probes, requests_fd, replies_fd):
     Worker(codec, probes, requests_fd, replies_fd).serve()
 
 
-def die_with_parent():
+def die_with_parent(parent):
     """Ask Linux to SIGKILL this process when its parent dies: a grader killed with SIGKILL
-    leaves no fork server behind, and a dead fork server no kernels or workers."""
-    parent = os.getppid()
+    leaves no fork server behind, and a dead fork server no kernels or workers. `parent` is the
+    pid that started this process, known before: a parent that died while this process was
+    still starting has already been replaced by init when this runs."""
     try:
         import ctypes
 
@@ -256,7 +257,8 @@ def die_with_parent():
 
 def fork_server(codec, probes, control_fd, preload):
     """Import `preload` once, then fork one worker per request on the control socket."""
-    die_with_parent()
+    global _SERVER_PID
+    _SERVER_PID = os.getpid()
     control = socket.socket(fileno=control_fd)
     errors = []
     for module in preload:
@@ -297,10 +299,13 @@ def fork_server(codec, probes, control_fd, preload):
         control.sendall(json.dumps({"pid": pid}).encode())
 
 
+_SERVER_PID = None  # this fork server's pid, the parent of every process it forks
+
+
 def _enter_student_process(control, log_fd, request):
     """In a forked child: own session, the request's cwd and environment, output to the log."""
     os.setsid()  # own session and process group: the grader kills this process's whole tree
-    die_with_parent()
+    die_with_parent(_SERVER_PID)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     control.close()
     os.dup2(log_fd, 1)
@@ -352,8 +357,11 @@ def main(argv=None):
     parser.add_argument("--replies", type=int)
     parser.add_argument("--fork-server", type=int)
     parser.add_argument("--preload", default="")
+    parser.add_argument("--parent", type=int, help="the fork server's parent: it ends with it")
     args = parser.parse_args(argv)
     sys.argv = sys.argv[:1]  # Plato's Config() parses sys.argv with argparse (also on import)
+    if args.fork_server is not None:
+        die_with_parent(args.parent if args.parent is not None else os.getppid())
     codec = _load_helper("codec")
     probes = _load_helper("probes")
     _set_sys_path(args.site)
