@@ -98,7 +98,7 @@ def describe_payload(case: int | ClientRounds) -> str:
     return f'with the payload {{"weights": <weights>, "current_round": {case}}}'
 
 
-def _payload_step(step: dict, current_round: int) -> str:
+def _payload_step(step: dict) -> str:
     stored = step["trainer_current_round"]
     found = "was not set" if stored is None else f"was {token(stored)}"
     calls = step["algorithm_calls"]
@@ -115,11 +115,11 @@ def same_for_every_payload(case: ClientRounds, obs: Observation) -> Failure | No
     return Failure(
         f"{LOAD_TITLE} handled the {feedback.ordinal(index)} payload differently from the "
         f"first {describe_payload(case)}, as a client selected for several rounds does: after "
-        f"the payload of round {rounds_[0]}, {_payload_step(steps[0], rounds_[0])}; after "
-        f"the payload of round {rounds_[index]}, {_payload_step(steps[index], rounds_[index])}"
+        f"the payload of round {rounds_[0]}, {_payload_step(steps[0])}; after "
+        f"the payload of round {rounds_[index]}, {_payload_step(steps[index])}"
         ". Every payload must be loaded the same way: keep nothing from earlier rounds.",
         expected=f"after round {rounds_[index]}: as after the first payload",
-        actual=f"after round {rounds_[index]}: {_payload_step(steps[index], rounds_[index])}")
+        actual=f"after round {rounds_[index]}: {_payload_step(steps[index])}")
 
 
 def _is_value(found: Any, want: Any) -> bool:
