@@ -50,3 +50,11 @@ def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path):
     write_atomic(tmp_path / "sub" / "f.txt", "two")
     assert (tmp_path / "sub" / "f.txt").read_text() == "two"
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["f.txt"]
+
+
+def test_gradescope_execution_time_counts_each_phase_once():
+    """student_code is a share of execute: Gradescope's time is the submission's own seconds."""
+    sub = SubmissionResult("zoe", "z" * 64, checks=[CheckResult("task1_seeded_choice", "passed", 3, 3)],
+                           timings={"execute": 2.0, "student_code": 1.5, "checks": 1.0, "warm_up": 4.0})
+    data = json.loads(gradescope_results(sub))
+    assert data["execution_time"] == sub.seconds == 7.0
