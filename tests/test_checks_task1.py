@@ -1,5 +1,4 @@
 """Task 1 checks against the reference and against typical wrong answers (real workers)."""
-import re
 import time
 from pathlib import Path
 
@@ -177,7 +176,7 @@ SIZE_OPTIONS = RunnerOptions(call_timeout=15.0, max_examples=12, fork_server=Fal
     (choice("rng.choice(len(array_list[0]), n, replace=False)",
             returned="[np.asarray(a)[idx] for a in array_list] "
                      "if all(idx.tolist().count(i) == 1 for i in idx.tolist()) else None"),
-     "was stopped after 2 s of CPU time with seed=19891217, n=25,000 and 50,000 CIFAR-sized images"),
+     "needed more than 2 s of CPU time with seed=19891217, n=25,000 and 50,000 CIFAR-sized images"),
     # An index dtype that is right below 32,768 rows only.
     (choice("rng.choice(len(array_list[0]), n, replace=False).astype(np.int16)"),
      "chose the wrong elements with seed=19891217, n=25,000"),
@@ -201,9 +200,9 @@ def test_slow_feedback_gives_the_limit_and_the_reference_time(grade):
     source = choice("rng.choice(len(array_list[0]), n, replace=False)",
                     before="[0 for _ in range(10 ** 9)] if n > 1000 else None")
     result = grade(SEEDED_CHOICE, source, options=SIZE_OPTIONS)
-    found = re.search(r"the limit is 2 s and the reference takes (\d+\.\d\d) s", result.feedback)
-    assert found and float(found.group(1)) < 2.0, result.feedback
-    assert result.counterexample.actual == "was stopped after 2 s of CPU time"
+    assert "and was stopped; the reference needs under 0.2 s" in result.feedback
+    assert result.counterexample.actual == "needed more than 2 s of CPU time"
+    assert result.counterexample.expected == "a result within 2 s (the reference: under 0.2 s)"
 
 
 def test_the_size_bound_counts_cpu_time_not_a_busy_machine(grade):
