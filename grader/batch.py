@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Protocol
 
 from .canary import Canary, GraderBroken
+from .checks import RUBRIC_IDS
 from .notebook.load import discover, sha256_of
-from .pipeline import CHECK_IDS, Grader, Options, error_result, submission_name
+from .pipeline import Grader, Options, error_result, submission_name
 from .render.files import write_atomic
 from .render.gradescope import gradescope_results
 from .render.html import write_feedback_page, write_reports
@@ -232,7 +233,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
 
 def export(run: GradingRun, out_dir: Path) -> None:
     write_atomic(out_dir / "grades.json", grades_json(run))
-    write_atomic(out_dir / "grades.csv", grades_csv(run, list(CHECK_IDS)))
+    write_atomic(out_dir / "grades.csv", grades_csv(run, list(RUBRIC_IDS)))
     for sub in run.submissions:
         write_atomic(out_dir / "gradescope" / sub.submission / "results.json", gradescope_results(sub))
     write_reports(run, out_dir)

@@ -21,9 +21,7 @@ from pathlib import Path
 import nbformat
 
 from . import __version__
-from .checks import CHECK_IDS as TASK_CHECKS  # run by the check workers
-from .checks import RUBRIC_IDS as CHECK_IDS  # every check of a result, in report order
-from .checks import RunnerOptions, open_host, run_checks
+from .checks import RUBRIC_IDS, RunnerOptions, open_host, run_checks
 from .checks.rubric import Rubric, load_rubric
 from .checks.session import ForkServerHost
 from .environment import layout
@@ -83,7 +81,7 @@ def error_result(name: str, sha: str, message: str, rubric: Rubric, *,
     """A row for a notebook that could not be graded: every check errored, nothing lost.
     `fault`: the file's (unreadable, missing) or the grader's (never kept, graded again)."""
     checks = [CheckResult(cid, ERROR, 0.0, rubric.points[cid], feedback=message, fault=fault)
-              for cid in CHECK_IDS if cid != "fl_round"]
+              for cid in RUBRIC_IDS if cid != "fl_round"]
     return SubmissionResult.from_error(name, sha, message, checks, fault=fault)
 
 

@@ -24,10 +24,11 @@ import nbformat
 
 from .batch import grade_batch
 from .canary import GraderBroken
+from .checks import TASK_CHECK_IDS
 from .federated import reference_round
 from .notebook.extract import Definitions
 from .notebook.markers import dumps_notebook, strip_notebook
-from .pipeline import REFERENCE, TASK_CHECKS, Options
+from .pipeline import REFERENCE, Options
 from .results.model import GRADED, PASSED, SKIPPED
 
 ROOT = REFERENCE.parent.parent
@@ -115,7 +116,7 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
                                 f"{ref.score:g}/{ref.max_score:g}" + _failing(ref)))
         findings.append(course_tests_pass(nbformat.read(executed / "in__reference.ipynb", as_version=4)))
         tpl = by_name["in__template"]
-        task_scores = [c.score for c in tpl.checks if c.id in TASK_CHECKS]
+        task_scores = [c.score for c in tpl.checks if c.id in TASK_CHECK_IDS]
         findings.append(Finding("template scores zero", tpl.status == GRADED and not any(task_scores),
                                 f"status {tpl.status}, task points {sum(task_scores):g}"))
         findings.append(template_fails_only_at_placeholders(

@@ -9,12 +9,15 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.checks import feedback
 from grader.checks.cases import ChoiceCase
-from grader.checks.rubric import CHECK_IDS, RubricError, load_rubric, rubric_from_dict
+from grader.checks.registry import RUBRIC_IDS
+from grader.checks.rubric import RubricError, load_rubric, rubric_from_dict
 from grader.checks.runner import RunnerOptions, hypothesis_settings, run_check
 from grader.checks.session import FreshHost, WorkerLost
 from grader.checks.spec import CheckSpec, Failure, Observation, Property
 from grader.checks.strategies import ARRAY_KINDS, LIST_KINDS, choice_problems, encoded_rows
-from grader.checks.task1 import date_problem, describe, positions_in, same_values
+from grader.checks.task1 import describe
+from grader.checks.task1_choice import positions_in, same_values
+from grader.checks.task1_seed import date_problem
 from grader.notebook.extract import Definitions
 from grader.sandbox.process import Limits
 
@@ -104,14 +107,14 @@ def test_the_same_student_exception_is_reported_once(tmp_path):
 def test_a_search_meets_the_exam_up_to_its_first_failure(spec_id):
     """What lets the runner judge the exam without Hypothesis: a failing search has met the
     exam's inputs, in order, up to the failing one (then it shrinks)."""
-    from grader.checks import CHECKS
+    from grader.checks import TASK_SPECS
     from grader.checks.runner import _search, exam
     from grader.sandbox import codec
 
     def key(case):
         return codec.encode(vars(case) if hasattr(case, "__dict__") else case)
 
-    spec = next(s for s in CHECKS if s.id == spec_id)
+    spec = next(s for s in TASK_SPECS if s.id == spec_id)
     for prop in [p for p in spec.properties if p.strategy is not None][:2]:
         cases = exam(prop, spec.max_examples)
         assert len(cases) > len(prop.examples) and exam(prop, spec.max_examples) is cases
@@ -158,14 +161,14 @@ def test_hypothesis_settings_are_the_same_exam_for_everyone():
 
 def test_default_rubric_has_points_for_all_eight_checks():
     rubric = load_rubric()
-    assert tuple(rubric.points) == CHECK_IDS and len(CHECK_IDS) == 8
+    assert tuple(rubric.points) == RUBRIC_IDS and len(RUBRIC_IDS) == 8
     assert rubric.points_for("notebook_runs") == 0 and rubric.points_for("fl_round") == 2
-    assert all(rubric.points_for(c) > 0 for c in CHECK_IDS if c != "notebook_runs")
+    assert all(rubric.points_for(c) > 0 for c in RUBRIC_IDS if c != "notebook_runs")
     assert rubric.allows_partial_credit("task1_seeded_choice")
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d["checks"].pop("fl_round"), "no entry"),
+    (lambda d: d["checks"].update(fl_round=2.0), "must be a table"),
     (lambda d: d["checks"].update(task9={"points": 1}), "unknown check ids"),
     (lambda d: d["checks"]["task2_partition"].update(points=-1), "must be a number"),
     (lambda d: d["checks"]["task2_partition"].update(points="2"), "must be a number"),
@@ -173,10 +176,23 @@ def test_default_rubric_has_points_for_all_eight_checks():
     (lambda d: d.update(schema_version=2), "schema_version"),
 ])
 def test_malformed_rubrics_are_refused_with_a_clear_message(change, message):
-    data = {"schema_version": 1, "checks": {c: {"points": 1.0} for c in CHECK_IDS}}
+    data = {"schema_version": 1, "checks": {c: {"points": 1.0} for c in RUBRIC_IDS}}
     change(data)
     with pytest.raises(RubricError, match=message):
         rubric_from_dict(data)
+
+
+def test_a_rubric_overrides_only_what_it_names(tmp_path):
+    """Points are declared with each check (the registry); a rubric file changes some of them."""
+    path = tmp_path / "rubric.toml"
+    path.write_text("schema_version = 1\n[checks.task2_partition]\npoints = 5\n"
+                    "partial_credit = false\n")
+    rubric = load_rubric(path)
+    assert rubric.points_for("task2_partition") == 5.0
+    assert not rubric.allows_partial_credit("task2_partition")
+    assert rubric.points_for("task1_seeded_choice") == 3.0
+    assert rubric.allows_partial_credit("task1_seeded_choice")
+    assert tuple(rubric.points) == RUBRIC_IDS and rubric.total == load_rubric().total + 3.0
 
 
 def test_rubric_file_errors(tmp_path):
@@ -250,10 +266,9 @@ def test_feedback_helpers():
 
 
 def test_selecting_checks_by_id():
-    from grader.checks import CHECK_IDS as TASK_IDS
-    from grader.checks import select
+    from grader.checks import TASK_CHECK_IDS, select
 
-    assert [s.id for s in select()] == list(TASK_IDS)
+    assert [s.id for s in select()] == list(TASK_CHECK_IDS)
     assert [s.id for s in select({"task3_lr_schedule", "task1_random_seed", "fl_round"})] == \
         ["task1_random_seed", "task3_lr_schedule"]
     with pytest.raises(ValueError, match="unknown check ids"):

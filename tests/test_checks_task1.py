@@ -7,13 +7,14 @@ from conftest import definitions
 import numpy as np
 import pytest
 
-from grader.checks import CHECK_IDS, RunnerOptions
+from grader.checks import TASK_CHECK_IDS, RunnerOptions
 from grader.checks.reference import reference_function
 from grader.checks.rundirs import temporary_run_dirs
 from grader.checks.runner import SITE_DIR, run_check, run_specs
 from grader.checks.rubric import load_rubric
 from grader.checks.session import FreshHost
-from grader.checks.task1 import RANDOM_SEED, SEEDED_CHOICE
+from grader.checks.task1 import SEEDED_CHOICE
+from grader.checks.task1_seed import RANDOM_SEED
 from grader.environment import data as cifar
 from grader.notebook.extract import Definitions
 from grader.sandbox.process import Limits
@@ -257,8 +258,8 @@ def test_random_seed_must_be_an_int_that_reads_as_a_birthdate(grade, value, brok
 
 
 def test_check_ids_are_the_fixed_ones():
-    assert CHECK_IDS == ("task1_seeded_choice", "task1_random_seed", "task2_partition",
-                         "task3_lr_schedule", "task4a_load_payload", "task4b_extra_test")
+    assert TASK_CHECK_IDS == ("task1_seeded_choice", "task1_random_seed", "task2_partition",
+                              "task3_lr_schedule", "task4a_load_payload", "task4b_extra_test")
 
 
 def test_terminal_says_a_repeated_error_once(grade):

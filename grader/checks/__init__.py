@@ -5,42 +5,36 @@ compares what they do with the reference.
 
 `student_defs` and `reference_defs` are `grader.notebook.extract.Definitions`; `run_dir_factory()`
 returns a fresh `(run_dir, env)` for a student process (see `rundirs.temporary_run_dirs`). The
-result is one `CheckResult` per check, in the order of `CHECKS` (only those in `only`, if given).
-`notebook_runs` and `fl_round` are produced elsewhere; the rubric has their points too.
+result is one `CheckResult` per task check, in report order (only those in `only`, if given).
+Every check, its default points and its probes are declared once in `registry.py`: `RUBRIC_IDS`
+(every graded id, in report order) and `TASK_CHECK_IDS` / `TASK_SPECS` (the checks run here;
+`notebook_runs` and `fl_round` are produced elsewhere) derive from it.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from grader.checks.rubric import CHECK_IDS as RUBRIC_IDS
+from grader.checks.registry import REGISTRY, RUBRIC_IDS, TASK_CHECK_IDS, TASK_SPECS
 from grader.checks.rubric import Rubric, RubricError, load_rubric
 from grader.checks.runner import RunnerOptions, make_host, run_specs
 from grader.checks.session import RunDirFactory, WorkerHost
 from grader.checks.spec import CheckSpec
-from grader.checks.task1 import RANDOM_SEED, SEEDED_CHOICE
-from grader.checks.task2 import PARTITION
-from grader.checks.task3 import LR_SCHEDULE
-from grader.checks.task4 import EXTRA_TEST, LOAD_PAYLOAD
 from grader.results.model import CheckResult
 
-CHECKS: tuple[CheckSpec, ...] = (SEEDED_CHOICE, RANDOM_SEED, PARTITION, LR_SCHEDULE,
-                                 LOAD_PAYLOAD, EXTRA_TEST)
-CHECK_IDS = tuple(spec.id for spec in CHECKS)
-
-__all__ = ["CHECKS", "CHECK_IDS", "RUBRIC_IDS", "Rubric", "RubricError", "RunnerOptions",
-           "load_rubric", "open_host", "run_checks", "select"]
+__all__ = ["REGISTRY", "RUBRIC_IDS", "TASK_CHECK_IDS", "TASK_SPECS", "Rubric", "RubricError",
+           "RunnerOptions", "load_rubric", "open_host", "run_checks", "select"]
 
 
 def select(only: Iterable[str] | None = None) -> list[CheckSpec]:
     """The checks to run, in their fixed order. Ids of the rubric that are not task checks
     (`notebook_runs`, `fl_round`) are ignored; any other unknown id is a ValueError."""
     if only is None:
-        return list(CHECKS)
+        return list(TASK_SPECS)
     wanted = set(only)
     unknown = sorted(wanted - set(RUBRIC_IDS))
     if unknown:
         raise ValueError(f"unknown check ids {unknown}; known: {list(RUBRIC_IDS)}")
-    return [spec for spec in CHECKS if spec.id in wanted]
+    return [spec for spec in TASK_SPECS if spec.id in wanted]
 
 
 def run_checks(student, reference, *, run_dir_factory: RunDirFactory | None = None,
@@ -71,6 +65,6 @@ def open_host(run_dir_factory: RunDirFactory, options: RunnerOptions | None = No
     Its own run directory comes from `run_dir_factory` (keep that directory for the batch).
     Close it when done (`with open_host(...) as host:`). One host per grading thread/process.
     """
-    host = make_host(CHECKS, run_dir_factory, options or RunnerOptions())
+    host = make_host(TASK_SPECS, run_dir_factory, options or RunnerOptions())
     host.begin()
     return host

@@ -1,4 +1,5 @@
-"""Points per check, from `rubric.toml` (instructor-editable).
+"""Points per check: the registry's defaults (`registry.py`), overridden by a rubric file
+(instructor-editable; default `grader/checks/rubric.toml`).
 
 ```toml
 schema_version = 1
@@ -6,6 +7,8 @@ schema_version = 1
 points = 3.0
 partial_credit = true   # optional, default true: points x share of properties held
 ```
+
+A check without an entry keeps its default points and partial credit; an unknown id is an error.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-CHECK_IDS = ("task1_seeded_choice", "task1_random_seed", "task2_partition", "task3_lr_schedule",
-             "task4a_load_payload", "task4b_extra_test", "notebook_runs", "fl_round")
+from grader.checks.registry import REGISTRY, Registry
+
 DEFAULT_PATH = Path(__file__).with_name("rubric.toml")
 SCHEMA_VERSION = 1
 
@@ -45,7 +48,7 @@ class Rubric:
         return sum(self.points.values())
 
 
-def load_rubric(path: Path | str | None = None) -> Rubric:
+def load_rubric(path: Path | str | None = None, registry: Registry = REGISTRY) -> Rubric:
     """Read and validate a rubric (default: `grader/checks/rubric.toml`)."""
     path = Path(path) if path is not None else DEFAULT_PATH
     try:
@@ -54,27 +57,29 @@ def load_rubric(path: Path | str | None = None) -> Rubric:
         raise RubricError(f"cannot read rubric {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"{path} is not valid TOML: {exc}") from None
-    return rubric_from_dict(data, source=str(path))
+    return rubric_from_dict(data, source=str(path), registry=registry)
 
 
-def rubric_from_dict(data: dict, source: str = "<dict>") -> Rubric:
+def rubric_from_dict(data: dict, source: str = "<dict>",
+                     registry: Registry = REGISTRY) -> Rubric:
+    """The registry's points, overridden by `data`'s `[checks.<id>]` entries."""
     version = data.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise RubricError(f"{source}: schema_version {version!r} is not supported "
                           f"(expected {SCHEMA_VERSION})")
-    checks = data.get("checks")
+    checks = data.get("checks", {})
     if not isinstance(checks, dict):
         raise RubricError(f"{source}: expected a [checks.<id>] table per check")
-    unknown = sorted(set(checks) - set(CHECK_IDS))
+    known = registry.rubric_ids
+    unknown = sorted(set(checks) - set(known))
     if unknown:
-        raise RubricError(f"{source}: unknown check ids {unknown}; known: {list(CHECK_IDS)}")
-    missing = [c for c in CHECK_IDS if c not in checks]
-    if missing:
-        raise RubricError(f"{source}: no entry for {missing}")
-    points, partial = {}, {}
-    for check_id in CHECK_IDS:
-        entry = checks[check_id]
-        value = entry.get("points") if isinstance(entry, dict) else None
+        raise RubricError(f"{source}: unknown check ids {unknown}; known: {list(known)}")
+    points, partial = dict(registry.default_points()), {}
+    for check_id in known:
+        entry = checks.get(check_id, {})
+        if not isinstance(entry, dict):
+            raise RubricError(f"{source}: checks.{check_id} must be a table")
+        value = entry.get("points", points[check_id])
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise RubricError(f"{source}: checks.{check_id}.points must be a number >= 0, "
                               f"got {value!r}")

@@ -1,9 +1,9 @@
 """The check worker: loads one student program and answers the grader's probe requests.
 
 This file runs as a script in a student process and imports nothing from `grader` (the package is
-not on its `sys.path`). It loads its two helpers, `codec.py` and `probes.py` from this folder, by
-path, then removes this folder from `sys.path` and puts the course environment's site folder
-(given on the command line) first.
+not on its `sys.path`). It loads its two helpers, `codec.py` and the package `probes/` from this
+folder, by path, then removes this folder from `sys.path` and puts the course environment's site
+folder (given on the command line) first.
 
 Two ways to start it (always through `grader.sandbox.process.spawn`, so limits, the scrubbed
 environment and the process group apply):
@@ -62,9 +62,16 @@ LOG_CAP_CHARS = 1_000_000
 
 
 def _load_helper(name):
-    """Load `HERE/name.py` by path under a private module name (no sys.path entry needed)."""
-    spec = importlib.util.spec_from_file_location(f"_check_worker_{name}",
-                                                  os.path.join(HERE, f"{name}.py"))
+    """Load `HERE/name.py`, or the package `HERE/name/`, by path under a private module name (no
+    sys.path entry needed; a package's modules import each other relatively)."""
+    package = os.path.join(HERE, name)
+    if os.path.isdir(package):
+        spec = importlib.util.spec_from_file_location(
+            f"_check_worker_{name}", os.path.join(package, "__init__.py"),
+            submodule_search_locations=[package])
+    else:
+        spec = importlib.util.spec_from_file_location(f"_check_worker_{name}",
+                                                      os.path.join(HERE, f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

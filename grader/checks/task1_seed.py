@@ -1,0 +1,76 @@
+"""Task 1's `MY_RANDOM_SEED`: the student's birthdate as one integer YYYYMMDD.
+
+The worker reports the top-level value (`probes.task1.value`); the properties judge it here.
+"""
+from __future__ import annotations
+
+import datetime
+
+from grader.checks.cases import SeedCase
+from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
+
+
+def _observe_seed(context: CheckContext, case: SeedCase) -> Observation:
+    reply = context.probe(case)
+    if reply.error is not None:
+        return Observation(error=reply.error)
+    return Observation(actual=reply.value)
+
+
+def _seed_phrase(found: dict) -> str:
+    return f"MY_RANDOM_SEED is the {found['type']} {found['repr']}"
+
+
+def is_integer(case: SeedCase, obs: Observation) -> Failure | None:
+    found = obs.actual
+    if found["integral"]:
+        return None
+    return Failure(f"{_seed_phrase(found)}; store your birthdate as one integer, e.g. "
+                   "MY_RANDOM_SEED = 19891217 (no quotes, no dots).",
+                   expected="an int such as 19891217", actual=f"{found['type']} {found['repr']}")
+
+
+def date_problem(value: int, today: datetime.date | None = None) -> str | None:
+    """Why `value` is not a birthdate YYYYMMDD between 1900 and this year, or None."""
+    year_now = (today or datetime.date.today()).year
+    text = str(value)
+    if value < 0 or len(text) != 8:
+        return f"{value} has {len(text)} digits, not 8 (YYYYMMDD)"
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    if not 1900 <= year <= year_now:
+        return f"the year {year} is not between 1900 and {year_now}"
+    try:
+        datetime.date(year, month, day)
+    except ValueError as exc:
+        return f"{year}-{text[4:6]}-{text[6:]} is not a calendar date ({exc})"
+    return None
+
+
+def is_calendar_date(case: SeedCase, obs: Observation) -> Failure | None:
+    found = obs.actual
+    if found["integral"]:
+        number = found["int"]
+    elif isinstance(found.get("text"), str) and found["text"].strip().isdigit():
+        number = int(found["text"].strip())
+    else:
+        return Failure(f"{_seed_phrase(found)}, which does not read as a date YYYYMMDD.",
+                       expected="a date YYYYMMDD", actual=found["repr"])
+    problem = date_problem(number)
+    if problem is None:
+        return None
+    return Failure(f"MY_RANDOM_SEED = {found['repr']} does not read as a birthdate YYYYMMDD: "
+                   f"{problem}.", expected="a date YYYYMMDD, e.g. 19891217", actual=found["repr"])
+
+
+RANDOM_SEED = CheckSpec(
+    id="task1_random_seed",
+    title="MY_RANDOM_SEED",
+    needs=("MY_RANDOM_SEED",),
+    request=lambda context, case: ("value", {"name": case.name}),
+    observe=_observe_seed,
+    describe=lambda case: f"for {case.name}",
+    properties=(
+        Property("is_integer", is_integer, examples=(SeedCase(),)),
+        Property("is_calendar_date", is_calendar_date, examples=(SeedCase(),)),
+    ),
+)
