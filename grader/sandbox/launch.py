@@ -13,12 +13,13 @@ kernel or worker and every process it forks (a fork server and its workers inclu
 platform allows, else limits only; "require": refuse to run without them; "off"), a namespace
 holder to `join`, and the folders to hide and keep (see `namespaces.py`).
 """
-import importlib.util
+import importlib
 import json
 import os
 import resource
 import signal
 import sys
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXIT_NO_SANDBOX = 71  # "require" was asked and the namespaces could not be set up
@@ -35,11 +36,13 @@ _RLIMITS = {
 
 
 def _namespaces():
-    spec = importlib.util.spec_from_file_location("_sandbox_namespaces",
-                                                  os.path.join(HERE, "namespaces.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """`namespaces.py` and its neighbours (`mounts.py`, `syscalls.py`), imported from this folder
+    as the package `_sandbox`: the `grader` package is not importable in this interpreter."""
+    if "_sandbox" not in sys.modules:
+        package = types.ModuleType("_sandbox")
+        package.__path__ = [HERE]
+        sys.modules["_sandbox"] = package
+    return importlib.import_module("_sandbox.namespaces")
 
 
 def isolate(plan, argv=()):

@@ -1,7 +1,9 @@
 """Linux namespaces for student processes: own user, network and mount namespace.
 
-Standard library only: `launch.py` loads this file by path in a fresh `python -I` (the `grader`
-package is not importable there), and the grader imports it as `grader.sandbox.namespaces`.
+Standard library only: `launch.py` imports this file and its neighbours `mounts.py` (what the
+sandbox sees of the file system) and `syscalls.py` (ctypes over libc) from their folder in a fresh
+`python -I` (the `grader` package is not importable there); the grader imports them as
+`grader.sandbox.namespaces`.
 
 `enter(plan)` turns the calling (single-threaded) process into a sandboxed one, right before it
 `exec`s the student's kernel or worker:
@@ -33,33 +35,20 @@ namespace exists: the kernel caps the new namespace at the creator's current lim
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import json
 import os
 import socket
-import stat
 import struct
 import sys
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
+from .mounts import (inside, links_on_the_way, named_paths, setup_mounts, symlink_targets,
+                     workspace, workspace_links)
+from .syscalls import (CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER, PartialSandbox, SandboxError,
+                       c_library, check, setns, unshare)
 
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REMOUNT = 0x20
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-
-AT_FDCWD = -100
-AT_RECURSIVE = 0x8000
-MOUNT_ATTR_RDONLY = 0x1
-SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and arm64 (generic syscall table)
+__all__ = ["PartialSandbox", "SandboxError", "UID_BASE", "enter", "hold", "links_on_the_way"]
 
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -72,91 +61,6 @@ IFF_UP, IFF_RUNNING = 0x1, 0x40
 
 UID_BASE = 1_500_000_000
 """A root grader's sandbox with creator pid P runs as kernel uid UID_BASE + P (unused elsewhere)."""
-
-SHM_BYTES = 512 * 1024 ** 2
-MAX_WALK = 5000  # entries of the workspace scanned for symlinks that point into hidden folders
-
-
-class SandboxError(OSError):
-    """A namespace step failed (the message names the step)."""
-
-
-class PartialSandbox(SandboxError):
-    """A step after the user namespace failed: the process must not run student code."""
-
-
-_libc = None
-
-
-def _lib():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
-
-
-def _check(result, what):
-    if result == -1:
-        err = ctypes.get_errno()
-        raise SandboxError(err, f"{what}: {os.strerror(err)}")
-    return result
-
-
-def unshare(flags):
-    _check(_lib().unshare(ctypes.c_int(flags)), f"unshare({flags:#x})")
-
-
-def setns(fd, nstype):
-    _check(_lib().setns(ctypes.c_int(fd), ctypes.c_int(nstype)), f"setns({nstype:#x})")
-
-
-def mount(source, target, fstype, flags, data=None):
-    enc = (lambda s: None if s is None else os.fsencode(s))
-    _check(_lib().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {source} on {target}")
-
-
-class _MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
-
-
-def set_read_only(path, read_only=True, recursive=True):
-    """mount_setattr(2) on the mount at `path` (and below); falls back to remounting each."""
-    attr = _MountAttr(MOUNT_ATTR_RDONLY if read_only else 0, 0 if read_only else MOUNT_ATTR_RDONLY,
-                      0, 0)
-    libc = _lib()
-    libc.syscall.restype = ctypes.c_long
-    result = libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD),
-                          os.fsencode(path), ctypes.c_uint(AT_RECURSIVE if recursive else 0),
-                          ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
-    if result == 0:
-        return
-    if ctypes.get_errno() != errno.ENOSYS:
-        _check(-1, f"mount_setattr {path}")
-    _remount_each(path, read_only, recursive)  # kernels before 5.12
-
-
-_LOCKED_OPTIONS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
-
-
-def _remount_each(path, read_only, recursive):
-    path = os.path.abspath(path)
-    with open("/proc/self/mountinfo") as handle:
-        entries = [line.split() for line in handle]
-    for fields in entries:
-        point = fields[4].replace("\\040", " ")
-        inside = point == path or (recursive and (path == "/" or point.startswith(path + "/")))
-        if not inside:
-            continue
-        flags = MS_REMOUNT | MS_BIND | (MS_RDONLY if read_only else 0)
-        for option in fields[5].split(","):
-            flags |= _LOCKED_OPTIONS.get(option, 0)
-        try:
-            mount(None, point, None, flags)
-        except SandboxError:
-            if point == path:
-                raise  # the mount asked for must change; submounts we cannot touch stay as they are
 
 
 def bring_loopback_up():
@@ -246,135 +150,6 @@ def join(holder):
     _become_inner_root()
 
 
-def _inside(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def workspace(cwd, env, hidden):
-    """The sandbox's writable folder: the folder just below a hidden one that holds the cwd (a
-    submission's whole temporary tree), else the common folder of cwd, HOME and TMPDIR."""
-    cwd = os.path.realpath(cwd)
-    for folder in sorted(hidden, key=len, reverse=True):
-        if _inside(cwd, folder) and cwd != folder:
-            first = os.path.relpath(cwd, folder).split(os.sep)[0]
-            return os.path.join(folder, first)
-    candidates = [cwd] + [os.path.realpath(env[k]) for k in ("HOME", "TMPDIR") if env.get(k)]
-    common = os.path.commonpath(candidates)
-    return common if common.count(os.sep) >= 2 else cwd
-
-
-def _symlink_targets(root, hidden):
-    """Targets of symlinks under `root` that lie in hidden folders (the run directory links the
-    CIFAR-100 files and the course library; they must stay readable)."""
-    found = []
-    for path in _workspace_links(root):
-        target = os.path.realpath(path)
-        if os.path.exists(target) and any(_inside(target, h) for h in hidden):
-            found.append(target)
-    return found
-
-
-def _workspace_links(root):
-    """The symlinks under `root` (the run directory's links to the data and the course library)."""
-    found, seen = [], 0
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            seen += 1
-            if seen > MAX_WALK:
-                return found
-            path = os.path.join(folder, name)
-            if os.path.islink(path):
-                found.append(path)
-    return found
-
-
-MAX_HOPS = 40  # symlinks followed while resolving one path (as the kernel's ELOOP limit)
-
-
-def links_on_the_way(path):
-    """The symlinks met while resolving the absolute `path`, as [(link, its text)], in order
-    (a link's text may name further links: they follow). Missing parts end the walk."""
-    found, hops = [], 0
-    parts = [p for p in os.path.abspath(path).split(os.sep) if p]
-    current = "/"
-    while parts:
-        name = parts.pop(0)
-        if name == ".":
-            continue
-        if name == "..":
-            current = os.path.dirname(current)
-            continue
-        candidate = os.path.join(current, name)
-        if not os.path.islink(candidate):
-            if not os.path.exists(candidate):
-                break
-            current = candidate
-            continue
-        hops += 1
-        if hops > MAX_HOPS:
-            break
-        text = os.readlink(candidate)
-        found.append((candidate, text))
-        if text.startswith("/"):
-            current = "/"
-        parts = [p for p in text.split(os.sep) if p] + parts
-    return found
-
-
-def recreate_links(links, hidden, mounted):
-    """Make each (link, text) again where a tmpfs over a hidden folder covered it (nothing is
-    written anywhere else: not in a bound-back folder, not outside the hidden ones)."""
-    for link, text in links:
-        if os.path.lexists(link) or not any(_inside(link, h) and link != h for h in hidden) \
-                or any(_inside(link, m) for m in mounted):
-            continue
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(text, link)
-
-
-def setup_mounts(hidden, keep, writable, links=()):
-    """Private mounts; tmpfs over `hidden`; `keep` (read-only) and `writable` bound back; `links`
-    ((path, text) symlinks, see `recreate_links`) made again in the tmpfs; all else read-only;
-    a private /dev/shm. Paths must be absolute and resolved (`links` are as found)."""
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    writable = [w for w in writable if os.path.isdir(w)]
-    hidden = [h for h in hidden if os.path.isdir(h)
-              and not any(_inside(h, k) for k in keep)]  # never hide what must be seen
-    late = [h for h in hidden if any(_inside(h, w) and h != w for w in writable)
-            and not any(_inside(w, h) for w in writable)]  # inside the workspace: hidden on top
-    hidden = [h for h in hidden if not any(_inside(h, o) and h != o for o in hidden)
-              and not any(_inside(h, w) for w in writable)]
-    writable = sorted(set(writable))
-    keep = sorted({k for k in keep if os.path.exists(k) and any(_inside(k, h) for h in hidden)}
-                  - set(writable))
-    keep = [k for k in keep if not any(_inside(k, o) and k != o for o in keep + writable)]
-    fds = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in keep + writable}
-    for folder in hidden:
-        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-    for path in sorted(keep + writable, key=len):  # a writable folder is always a mount of its own
-        if stat.S_ISDIR(os.fstat(fds[path]).st_mode):
-            os.makedirs(path, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            if not os.path.exists(path):
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
-        mount(f"/proc/self/fd/{fds[path]}", path, None, MS_BIND | MS_REC)
-        os.close(fds[path])
-    recreate_links(links, hidden, keep + writable)
-    for folder in late:
-        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-    try:  # a sysfs of this network namespace: /sys/class/net lists its interfaces (lo), not the host's
-        mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
-    except SandboxError:
-        pass
-    set_read_only("/", True)
-    for path in writable:
-        set_read_only(path, False)
-    for folder in late:
-        set_read_only(folder, True)
-    if os.path.isdir("/dev/shm"):
-        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={SHM_BYTES}")
-
 
 def drop_privileges():
     """Keep only the file-access capabilities for the exec'd program; no set-uid elevation."""
@@ -383,23 +158,12 @@ def drop_privileges():
             last = int(handle.read())
     except OSError:
         last = 40
-    prctl = _lib().prctl
+    prctl = c_library().prctl
     for cap in range(last + 1):
         if cap not in KEPT_CAPS:
-            _check(prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0), "PR_CAPBSET_DROP")
-    _check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+            check(prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0), "PR_CAPBSET_DROP")
+    check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
 
-
-def named_paths(env, argv, resolve=True):
-    """Existing absolute paths named in the environment or the command line: the grader put them
-    there for the student process (PATH, PYTHONPATH, the config file, the worker script...).
-    Real paths, or as written with `resolve=False`."""
-    found = set()
-    for value in list(env.values()) + list(argv):
-        for part in str(value).split(os.pathsep):
-            if part.startswith("/") and len(part) < 4096 and os.path.exists(part):
-                found.add(os.path.realpath(part) if resolve else os.path.abspath(part))
-    return found
 
 
 def enter(plan, cwd=None, env=None, argv=()):
@@ -420,16 +184,16 @@ def enter(plan, cwd=None, env=None, argv=()):
         unshare(CLONE_NEWNS)
         hidden = sorted({os.path.realpath(p) for p in plan.get("hidden", ())})
         home = workspace(cwd, env, hidden)
-        named = {p for p in named_paths(env, argv) if any(_inside(p, h) and p != h for h in hidden)}
+        named = {p for p in named_paths(env, argv) if any(inside(p, h) and p != h for h in hidden)}
         keep = {os.path.realpath(p) for p in plan.get("keep", ())} | named
-        keep = sorted(p for p in keep if not _inside(p, home))
-        targets = _symlink_targets(home, hidden)
-        keep += [t for t in targets if not _inside(t, home)]
+        keep = sorted(p for p in keep if not inside(p, home))
+        targets = symlink_targets(home, hidden)
+        keep += [t for t in targets if not inside(t, home)]
         # the paths as the process will use them (through links): their links must work inside
         used = (set(plan.get("keep", ())) | set(plan.get("links", ())) | {cwd}
                 | named_paths(env, argv, resolve=False)
                 | {env[k] for k in ("HOME", "TMPDIR") if env.get(k, "").startswith("/")}
-                | set(_workspace_links(home)))
+                | set(workspace_links(home)))
         links = sorted({link for path in used for link in links_on_the_way(path)})
         setup_mounts(hidden, keep, [home], links)
         os.chdir(cwd)  # re-resolve the cwd through the new mounts
@@ -445,7 +209,7 @@ def hold(plan):
     new_user_namespace()
     unshare(CLONE_NEWNET)
     bring_loopback_up()
-    _check(_lib().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+    check(c_library().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
     me = os.getpid()
     sys.stdout.write(json.dumps({"pid": me, "user": namespace_inode(me, "user"),
                                  "net": namespace_inode(me, "net")}) + "\n")
