@@ -11,36 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .sandbox.process import GiB, Limits
+from .options import GRADING, ROUND, add_arguments, from_arguments
 
 
-def _options(args: argparse.Namespace):
+def _options(args: argparse.Namespace, **overrides):
+    """The grading run's `pipeline.Options` from the command line (declared in `grader.options`)."""
     from .pipeline import Options
 
-    return Options(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                   limits=Limits(memory_bytes=int(args.memory_limit * GiB),
-                                 isolation=getattr(args, "isolation", "auto")),
-                   data_dir=args.data, fl_round=args.fl_round, rubric_path=args.rubric)
-
-
-def _add_grading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cell-timeout", type=float, default=120.0, metavar="S",
-                        help="seconds one notebook cell may run (default 120)")
-    parser.add_argument("--notebook-timeout", type=float, default=900.0, metavar="S",
-                        help="seconds a whole notebook may run (default 900)")
-    parser.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
-                        help="memory (RLIMIT_DATA: heap and private mappings) of each student "
-                             "process in GiB (default 4)")
-    parser.add_argument("--isolation", choices=("auto", "require", "off"), default="auto",
-                        help="namespaces for student code (own loopback, hidden project, process "
-                             "limit): auto = where the platform allows (README: Running untrusted code)")
-    parser.add_argument("--fl-round", choices=("auto", "on", "off"), default="auto",
-                        help="run the federated round check: auto = only where CUDA is available")
-    parser.add_argument("--data", type=Path, default=None, metavar="DIR",
-                        help="real CIFAR-100 folder (cifar-100-python with train and test); "
-                             "default: $GRADER_CIFAR100_DIR, else synthetic data")
-    parser.add_argument("--rubric", type=Path, default=None, metavar="TOML",
-                        help="points per check (default: grader/checks/rubric.toml)")
+    return from_arguments(args, Options, **overrides)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -49,10 +27,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     options = _options(args)
     workers = args.workers or default_workers()
-    print(f"Grading {', '.join(map(str, args.paths))} into {args.out} with {workers} worker(s)", flush=True)
+    out = args.out_dir
+    print(f"Grading {', '.join(map(str, args.paths))} into {out} with {workers} worker(s)", flush=True)
     progress = BatchProgress()
     try:
-        run = grade_batch(args.paths, args.out, options, workers=workers, progress=progress)
+        run = grade_batch(args.paths, out, options, workers=workers, progress=progress)
     finally:
         progress.close()
     if not run.sandbox.get("isolated"):
@@ -62,8 +41,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     faults = sum(1 for s in run.submissions if s.grader_fault)
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded"
           f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}. "
-          f"Wrote {args.out / 'grades.json'}, {args.out / 'grades.csv'}, {args.out / 'gradescope'}/, "
-          f"{args.out / 'feedback'}/ and {args.out / 'report.html'}")
+          f"Wrote {out / 'grades.json'}, {out / 'grades.csv'}, {out / 'gradescope'}/, "
+          f"{out / 'feedback'}/ and {out / 'report.html'}")
     if run.stopped:
         print(f"error: the batch stopped early.\n{run.stopped}", file=sys.stderr)
     return exit_status(run)
@@ -95,17 +74,15 @@ def cmd_fl_round(args: argparse.Namespace) -> int:
     from .federated.settings import RoundSettings
 
     from .canary import Canary
-    from .pipeline import Grader, Options
+    from .pipeline import Grader
 
-    limits = Limits(memory_bytes=int(args.memory_limit * GiB))
+    options = _options(args, fl_round="off")
     # The round's own processes are checked by its client B (the reference: a round that fails
     # on B's side is a grader fault, exit 2); the canary checks sandbox, course site and data.
-    with Grader(Options(limits=limits, data_dir=args.data, fl_round="off",
-                        rubric_path=args.rubric)) as grader:
+    with Grader(options) as grader:
         Canary(grader).ensure()
-    settings = RoundSettings(start_round=args.start_round, deadline=args.deadline, data_dir=args.data,
-                             limits=limits, keep_dir=args.keep)
-    return watch(args.notebook, settings, rubric_path=args.rubric)
+    settings = from_arguments(args, RoundSettings, limits=options.limits)
+    return watch(args.notebook, settings, rubric_path=options.rubric_path)
 
 
 def cmd_strip(args: argparse.Namespace) -> int:
@@ -126,36 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade notebooks or folders of notebooks into a gradebook")
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    grade.add_argument("--out", type=Path, default=Path("grades"), metavar="DIR")
-    grade.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="submissions graded in parallel (default: number of cores)")
-    _add_grading_options(grade)
+    add_arguments(grade, ("out_dir", "workers") + GRADING)
     grade.set_defaults(func=cmd_grade)
 
     check = sub.add_parser("check", help="self-check one notebook before the quiz")
     check.add_argument("notebook", type=Path)
-    _add_grading_options(check)
+    add_arguments(check, GRADING)
     check.set_defaults(func=cmd_check)
 
     validate = sub.add_parser("validate", help="CI of the course material")
-    validate.add_argument("--workers", type=int, default=0, metavar="N")
-    _add_grading_options(validate)
+    add_arguments(validate, ("workers",) + GRADING)
     validate.set_defaults(func=cmd_validate)
 
     fl_round = sub.add_parser("fl-round", help="run only the federated round for one notebook, "
                                                 "with live progress")
     fl_round.add_argument("notebook", type=Path)
-    fl_round.add_argument("--start-round", type=int, default=25, metavar="R",
-                          help="the round the aggregator starts (and ends) with (default 25)")
-    fl_round.add_argument("--deadline", type=float, default=None, metavar="S",
-                          help="seconds for the whole round (default 180 on CPU, 600 with CUDA)")
-    fl_round.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                          help="keep the round's folders (logs, record) under DIR")
-    fl_round.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
-                          help="memory (RLIMIT_DATA) of each round process in GiB (default 4)")
-    fl_round.add_argument("--data", type=Path, default=None, metavar="DIR",
-                          help="real CIFAR-100 folder (default: synthetic, small on CPU)")
-    fl_round.add_argument("--rubric", type=Path, default=None, metavar="TOML")
+    add_arguments(fl_round, ROUND)
     fl_round.set_defaults(func=cmd_fl_round)
 
     strip = sub.add_parser("strip", help="make the student template from the reference")
@@ -172,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        if hasattr(args, "data"):
-            resolve_data_dir(args.data)  # a wrong --data or rubric stops here, before any grading
-            load_rubric(args.rubric)  # (fl-round has no grading options: not _options(args))
+        if hasattr(args, "data_dir"):
+            resolve_data_dir(args.data_dir)  # a wrong --data or rubric stops here, before any grading
+            load_rubric(args.rubric_path)
         return args.func(args)
     except (DataDirError, RubricError) as exc:
         print(f"error: {exc}", file=sys.stderr)

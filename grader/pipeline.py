@@ -15,7 +15,7 @@ import itertools
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -24,6 +24,7 @@ from . import __version__
 from .checks import RUBRIC_IDS, RunnerOptions, open_host, run_checks
 from .checks.rubric import Rubric, load_rubric
 from .checks.session import ForkServerHost
+from .course import REFERENCE
 from .environment import layout
 from .environment.data import resolve_data_dir
 from .federated import fl_round_check, should_run
@@ -31,23 +32,23 @@ from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
 from .notebook.preprocessors import sanitize
+from .options import group, option
 from .results.model import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Fault,
                             SubmissionResult)
-from .sandbox.process import Limits
-
-REFERENCE = Path(__file__).resolve().parent.parent / "reference" / "exercise.ipynb"
+from .sandbox.limits import Limits
 
 
 @dataclass
 class Options:
-    """What a grading run may vary; `fingerprint` covers everything that can change a verdict."""
+    """What a grading run may vary (declared in `grader.options`); `fingerprint` covers
+    everything that can change a verdict."""
 
-    cell_timeout: float = 120.0
-    notebook_timeout: float = 900.0
-    limits: Limits = field(default_factory=Limits)
-    data_dir: Path | None = None
-    fl_round: str = "auto"
-    rubric_path: Path | None = None
+    cell_timeout: float = option("cell_timeout")
+    notebook_timeout: float = option("notebook_timeout")
+    limits: Limits = group(Limits)
+    data_dir: Path | None = option("data_dir")
+    fl_round: str = option("fl_round")
+    rubric_path: Path | None = option("rubric_path")
 
     @functools.cached_property
     def rubric(self) -> Rubric:

@@ -14,7 +14,7 @@ worker; anything that goes wrong in the grader itself gives status `error` for t
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -26,7 +26,8 @@ from grader.checks.session import (FreshHost, ForkServerHost, HarnessError, RunD
 from grader.checks.rubric import Rubric
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Property
 from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexample, SubProperty
-from grader.sandbox.process import GiB, Limits
+from grader.options import group, option
+from grader.sandbox.limits import Limits
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "environment" / "site"
 # Hypothesis' seed for every search. Derandomized runs would seed from the test function's
@@ -48,14 +49,16 @@ FORK_PRELOAD = ("numpy", "edge_ai_w5_sedna_configuration", "torch", "torchvision
 
 @dataclass(frozen=True)
 class RunnerOptions:
-    call_timeout: float = 10.0  # one probe call (the student's function on one input)
-    load_timeout: float = 180.0  # starting a worker and loading the program (imports included)
-    check_budget: float = 300.0  # all of one check; properties not reached fail as "not checked"
-    max_restarts: int = 2  # fresh workers after a timeout or crash, per check
-    max_examples: int | None = None  # overrides every check's own bound (tests, quick runs)
-    fork_server: bool = True  # pay the course imports once per run_checks, not once per check
-    limits: Limits = field(default_factory=lambda: Limits(memory_bytes=8 * GiB, cpu_seconds=900,
-                                                          file_size_bytes=64 * 1024 ** 2))
+    """How checks run (declared in `grader.options`); `limits`: the check workers' sandbox, the
+    grading run's own (`pipeline.Grader` passes `Options.limits`)."""
+
+    call_timeout: float = option("call_timeout")
+    load_timeout: float = option("load_timeout")
+    check_budget: float = option("check_budget")
+    max_restarts: int = option("max_restarts")
+    max_examples: int | None = option("max_examples")
+    fork_server: bool = option("fork_server")
+    limits: Limits = group(Limits)
     site_dir: Path = SITE_DIR
 
 

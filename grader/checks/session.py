@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from grader.options import default, option
 from grader.sandbox import codec
 from grader.sandbox.process import Limits, kill_group, kill_strays, log_head, spawn
 
@@ -294,7 +295,7 @@ class ForkServerHost(WorkerHost):
     """
 
     def __init__(self, site_dir: Path, limits: Limits, run_dir_factory: RunDirFactory,
-                 preload: tuple[str, ...], startup_timeout: float = 300.0,
+                 preload: tuple[str, ...], startup_timeout: float = default("load_timeout"),
                  fallback: WorkerHost | None = None) -> None:
         super().__init__(site_dir, limits)
         self.run_dir_factory = run_dir_factory
@@ -497,9 +498,9 @@ class Session:
     run_dir: Path
     env: dict[str, str]
     preload: tuple[str, ...] = ()
-    call_timeout: float = 10.0
-    load_timeout: float = 180.0
-    max_restarts: int = 2
+    call_timeout: float = option("call_timeout")
+    load_timeout: float = option("load_timeout")
+    max_restarts: int = option("max_restarts")
     load_errors: list[LoadError] = field(default_factory=list)
     calls: int = 0
     restarts: int = 0

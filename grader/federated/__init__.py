@@ -17,19 +17,17 @@ from typing import TYPE_CHECKING
 
 from ..results.model import SKIPPED, CheckResult
 from .round import RoundOutcome, run_round
-from .settings import RoundSettings, cuda_available, should_run
+from .settings import GradingOptions, RoundSettings, cuda_available, should_run
 from .verdict import CHECK_ID, verdict
 
 if TYPE_CHECKING:
     import nbformat
 
-    from ..pipeline import Options
-
-__all__ = ["CHECK_ID", "RoundOutcome", "RoundSettings", "cuda_available", "fl_round_check",
+__all__ = ["CHECK_ID", "GradingOptions", "RoundOutcome", "RoundSettings", "cuda_available", "fl_round_check",
            "reference_round", "run_round", "settings_from", "should_run", "verdict"]
 
 
-def settings_from(options: Options, **overrides) -> RoundSettings:
+def settings_from(options: GradingOptions, **overrides) -> RoundSettings:
     """Round settings for a grading run's options: the memory limit, and `--data` where CUDA is
     (on the CPU the round always uses its small synthetic set, or it could not finish in time)."""
     settings = RoundSettings(limits=options.limits, **overrides)
@@ -38,7 +36,7 @@ def settings_from(options: Options, **overrides) -> RoundSettings:
     return settings
 
 
-def fl_round_check(nb: nbformat.NotebookNode, options: Options, **overrides) -> CheckResult:
+def fl_round_check(nb: nbformat.NotebookNode, options: GradingOptions, **overrides) -> CheckResult:
     """The `fl_round` check for one notebook: run per `options.fl_round`, else `skipped`."""
     if not should_run(options.fl_round):
         reason = ("--fl-round off" if options.fl_round == "off" else
@@ -53,7 +51,7 @@ def fl_round_check(nb: nbformat.NotebookNode, options: Options, **overrides) -> 
     return result
 
 
-def reference_round(options: Options) -> tuple[bool, str]:
+def reference_round(options: GradingOptions) -> tuple[bool, str]:
     """For `validate`: the reference notebook passes a real round (CPU: small synthetic data).
 
     Runs whatever `--fl-round` says except `off`: course CI proves the final cell works.
@@ -62,8 +60,8 @@ def reference_round(options: Options) -> tuple[bool, str]:
         return True, "not run (--fl-round off)"
     import nbformat
 
+    from ..course import REFERENCE
     from ..results.model import PASSED
-    from .round import REFERENCE
 
     outcome = run_round(nbformat.read(REFERENCE, as_version=4), settings_from(options))
     result = verdict(outcome, 1.0)

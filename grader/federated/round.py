@@ -30,6 +30,7 @@ from typing import Callable
 
 import nbformat
 
+from ..course import REFERENCE
 from ..environment import layout
 from ..environment.data import resolve_data_dir, synthetic_dir
 from ..notebook.execute import Execution, execute
@@ -40,7 +41,6 @@ from .record import AggregatorRecord, HookLog, cell_text
 from .settings import RoundSettings, threads_per_process
 
 SIDECAR = Path(__file__).resolve().parent / "sidecar"
-REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "exercise.ipynb"
 A_ID, B_ID = 1, 2
 POLL = 0.2
 LOG_TAIL = 4000

@@ -10,41 +10,54 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from ..sandbox.process import Limits
+from ..options import FL_ROUND_MODES, default, group, option
+from ..sandbox.limits import Limits
 
-MODES = ("auto", "on", "off")
+if TYPE_CHECKING:
+    from ..checks.rubric import Rubric
 
-DEFAULT_START_ROUND = 25
-"""Rounds 21-40 train with a tenth of the initial rate: the schedule is exercised for real."""
+DEFAULT_START_ROUND = default("start_round")
 
 COURSE_LEARNING_RATE = 0.1
 """`learning_rate` of the course's `Estimator.hyperparameters` (the notebook says not to change it)."""
 
 CPU_TRAIN_SIZE = 128   # 64 images per client: with 5 epochs as many steps as ~300 images x 1 epoch
 CPU_TEST_SIZE = 300    # the global model (seeded) scores > 0 on it: the notebook leaves on 0 %
-CPU_DEADLINE = 180.0
-GPU_DEADLINE = 600.0
 MODEL_SEED = 1
 REFERENCE_SEED = 20220509
 """MY_RANDOM_SEED of client B (the reference notebook), unlike the reference's own 19891217."""
 
 
+class GradingOptions(Protocol):
+    """What the round takes from a grading run's options (`pipeline.Options`)."""
+
+    limits: Limits
+    data_dir: Path | None
+    fl_round: str
+
+    @property
+    def rubric(self) -> Rubric: ...
+
+
 @dataclass(frozen=True)
 class RoundSettings:
-    start_round: int = DEFAULT_START_ROUND
-    deadline: float | None = None        # seconds for the whole round; None: by device
-    data_dir: Path | None = None         # CIFAR-100 folder (--data); None: synthetic
+    """What one round may vary; the options among them are declared in `grader.options`."""
+
+    start_round: int = option("start_round")
+    deadline: float | None = option("round_deadline")  # None: by device
+    data_dir: Path | None = option("data_dir")  # CIFAR-100 folder (--data); None: synthetic
     train_size: int | None = None        # synthetic sizes; None: by device
     test_size: int | None = None
     cuda: bool | None = None             # None: detect
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = group(Limits)
     model_seed: int = MODEL_SEED
     reference_seed: int = REFERENCE_SEED
-    grace: float = 10.0                  # after the aggregator ends: time for the clients to exit
-    keep_dir: Path | None = None         # keep the round's folders here (debugging, benchmarks)
+    grace: float = option("round_grace")  # after the aggregator ends: time for the clients to exit
+    keep_dir: Path | None = option("keep_dir")  # keep the round's folders here
 
     def __post_init__(self) -> None:
         if not 1 <= self.start_round <= 50:
@@ -58,7 +71,7 @@ class RoundSettings:
     def round_deadline(self) -> float:
         if self.deadline is not None:
             return float(self.deadline)
-        return GPU_DEADLINE if self.on_cuda else CPU_DEADLINE
+        return default("gpu_round_deadline" if self.on_cuda else "cpu_round_deadline")
 
     def synthetic_sizes(self) -> tuple[int, int]:
         from ..environment.data import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
@@ -97,8 +110,8 @@ def cuda_available() -> bool:
 
 def should_run(mode: str) -> bool:
     """`on`: always; `off`: never; `auto`: where CUDA is available."""
-    if mode not in MODES:
-        raise ValueError(f"--fl-round must be one of {MODES}, got {mode!r}")
+    if mode not in FL_ROUND_MODES:
+        raise ValueError(f"--fl-round must be one of {FL_ROUND_MODES}, got {mode!r}")
     return mode == "on" or (mode == "auto" and cuda_available())
 
 

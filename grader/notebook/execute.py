@@ -33,6 +33,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int, Type
 
+from ..options import default
 from ..sandbox.process import Limits, describe_error, kill_group, log_head, sandboxed_command
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
@@ -220,7 +221,8 @@ class CappedClient(NotebookClient):
 
 
 def execute(nb: nbformat.NotebookNode, *, run_dir: Path, env: dict[str, str], limits: Limits,
-            cell_timeout: float = 120, total_timeout: float = 900,
+            cell_timeout: float = default("cell_timeout"),
+            total_timeout: float = default("notebook_timeout"),
             max_output_bytes: int = 100_000, fork_host=None) -> Execution:
     """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel, forked
     from `fork_host` (a warm fork server) when given."""

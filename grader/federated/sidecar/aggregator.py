@@ -207,7 +207,7 @@ def build_aggregator(recorder, model, start_round, per_round=2):
 def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--record", required=True)
-    parser.add_argument("--start-round", type=int, default=1)
+    parser.add_argument("--start-round", type=int, required=True)  # the round's (`round.py`)
     parser.add_argument("--per-round", type=int, default=2)
     parser.add_argument("--model-seed", type=int, default=1)
     args = parser.parse_args(argv)
