@@ -19,6 +19,11 @@ import time
 from .namespaces import UID_BASE
 
 
+SHARED_USER_NAMESPACES: set[int] = set()  # inodes of SharedNetwork namespaces (swept on close)
+_USER_NS_OF: dict[int, int] = {}  # launcher pid -> its user namespace, while a sweep runs
+NS_GET_PARENT = 0xB702
+
+
 def kill_group(pid: int, *, settle: float = 2.0) -> None:
     """SIGKILL the process group led by `pid`. When `pid` is a sandbox's launcher (a kernel, a
     worker or fork server started through `spawn`/`sandboxed_command`), every other process of
@@ -30,18 +35,7 @@ def kill_group(pid: int, *, settle: float = 2.0) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    deadline = time.monotonic() + settle
-    while members:
-        for member in members:
-            try:
-                os.kill(member, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.01)
-        members = [p for p in sandbox_members(pid, _ns=_USER_NS_OF.get(pid)) if _alive(p)]
-    _USER_NS_OF.pop(pid, None)
+    _kill_until_gone(pid, members, settle, keep_launcher=False)
 
 
 def kill_strays(pid: int, *, settle: float = 2.0) -> int:
@@ -50,26 +44,27 @@ def kill_strays(pid: int, *, settle: float = 2.0) -> int:
     workers for one submission after another). Call it between submissions. Returns how many
     there were, once they are dead (or `settle` seconds passed)."""
     strays = [p for p in sandbox_members(pid) if p != pid and _alive(p)]
-    found = len(strays)
+    _kill_until_gone(pid, strays, settle, keep_launcher=True)
+    return len(strays)
+
+
+def _kill_until_gone(pid: int, targets: list[int], settle: float, *, keep_launcher: bool) -> None:
+    """SIGKILL `targets` (processes of the sandbox launched as `pid`), then whatever of the
+    sandbox is still alive (its launcher spared with `keep_launcher`), until none is left or
+    `settle` seconds passed."""
     deadline = time.monotonic() + settle
-    while strays:
-        for stray in strays:
+    while targets:
+        for target in targets:
             try:
-                os.kill(stray, signal.SIGKILL)
+                os.kill(target, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         if time.monotonic() > deadline:
             break
         time.sleep(0.01)
-        strays = [p for p in sandbox_members(pid, _ns=_USER_NS_OF.get(pid)) if p != pid and _alive(p)]
+        targets = [p for p in sandbox_members(pid, _ns=_USER_NS_OF.get(pid))
+                   if _alive(p) and not (keep_launcher and p == pid)]
     _USER_NS_OF.pop(pid, None)
-    return found
-
-
-
-SHARED_USER_NAMESPACES: set[int] = set()  # inodes of SharedNetwork namespaces (swept on close)
-_USER_NS_OF: dict[int, int] = {}  # launcher pid -> its user namespace, while a sweep runs
-NS_GET_PARENT = 0xB702
 
 
 def _proc_pids() -> list[int]:
