@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from grader.checks.rundirs import temporary_run_dirs  # noqa: E402
+from grader.course import REFERENCE  # noqa: E402
 from grader.checks.runner import SITE_DIR, RunnerOptions, run_check  # noqa: E402
 from grader.checks.session import FreshHost  # noqa: E402
 from grader.checks.task1 import SEEDED_CHOICE  # noqa: E402
@@ -49,7 +50,7 @@ def measure(spec, reference, factory, options) -> float:
 
 
 def main(runs: int = 3) -> None:
-    reference = Definitions.from_notebook(nbformat.read(ROOT / "reference" / "exercise.ipynb", 4))
+    reference = Definitions.from_notebook(nbformat.read(REFERENCE, 4))
     options = RunnerOptions(fork_server=False)
     data_dir = cifar.synthetic_dir(8, 4)
     print(f"CPU seconds per check on the reference (min of {runs} runs, fresh workers)")

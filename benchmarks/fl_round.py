@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 import nbformat  # noqa: E402
 
+from grader.course import REFERENCE  # noqa: E402
 from grader.federated import RoundSettings, run_round, verdict  # noqa: E402
+from grader.options import add_arguments, from_arguments  # noqa: E402
 
 PHASES = ("startup", "aggregator_ready", "waiting_for_clients", "training", "aggregation", "shutdown",
           "total")
@@ -34,17 +36,16 @@ PHASES = ("startup", "aggregator_ready", "waiting_for_clients", "training", "agg
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--notebook", type=Path, default=ROOT / "reference" / "exercise.ipynb")
-    parser.add_argument("--start-round", type=int, default=25)
+    parser.add_argument("--notebook", type=Path, default=REFERENCE)
+    add_arguments(parser, ("start_round", "data_dir"))
     device = parser.add_mutually_exclusive_group()
     device.add_argument("--gpu", dest="cuda", action="store_true", default=None,
                         help="full data sizes (default: detect CUDA)")
     device.add_argument("--cpu", dest="cuda", action="store_false", help="small synthetic data")
-    parser.add_argument("--data", type=Path, default=None, help="real CIFAR-100 folder")
     args = parser.parse_args(argv)
 
     nb = nbformat.read(args.notebook, as_version=4)
-    settings = RoundSettings(start_round=args.start_round, cuda=args.cuda, data_dir=args.data)
+    settings = from_arguments(args, RoundSettings, cuda=args.cuda)
     rows = []
     print(f"{args.runs} round(s) of {args.notebook.name} on {'GPU' if settings.on_cuda else 'CPU'}, "
           f"round {settings.start_round}")

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 from nbformat.v4 import new_output  # noqa: E402
 
+from grader.course import REFERENCE  # noqa: E402
 from grader.results.model import (  # noqa: E402
     CheckResult,
     Counterexample,
@@ -34,7 +35,6 @@ from grader.results.model import (  # noqa: E402
     SubProperty,
 )
 
-REFERENCE = ROOT / "reference" / "exercise.ipynb"
 # (check id, points, the cell that defines what it tests, typical failures)
 CHECKS = [
     ("task1_seeded_choice", 2.0, "task1-parallel-seeded-choice", [
