@@ -1,0 +1,58 @@
+"""Self-check for week 5 of "Applied Edge AI" (federated learning), in your own kernel.
+
+    from edge_ai_w5_selfcheck import check
+    check()                        # every task, against what your kernel defines
+    check("task3_lr_schedule")     # one check
+
+The checks, their properties and inputs come from the course's grader (a public exam with sealed
+answers: no solution is inside). Grading uses its own, larger exam.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+from edge_ai_w5_selfcheck import exam
+from edge_ai_w5_selfcheck.checking import run_checks
+from edge_ai_w5_selfcheck.results import CheckResult, PropertyResult, Results
+
+__all__ = ["check", "Results", "CheckResult", "PropertyResult"]
+__version__ = "0.1.0"
+
+
+def _kernel_namespace() -> dict:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        return shell.user_ns
+    return vars(sys.modules["__main__"])
+
+
+def _display(results: Results) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+            display(results)
+            return
+    except ImportError:
+        pass
+    print(results)
+
+
+def check(*ids: str, namespace: Optional[dict] = None, show: bool = True,
+          data_file: Optional[Any] = None) -> Results:
+    """Check the tasks (all, or the check ids given) against `namespace` (default: the running
+    kernel's). Shows a table (HTML in Jupyter) and returns the Results (`.passed`)."""
+    data = exam.load(data_file)
+    ns = _kernel_namespace() if namespace is None else namespace
+    results = Results(tuple(run_checks(ns, data, set(ids) if ids else None)),
+                      tuple(data["differences"]))
+    if show:
+        _display(results)
+    return results

@@ -1,0 +1,111 @@
+"""Runs each check of the kit's data file against a namespace (the student's kernel)."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from edge_ai_w5_selfcheck import rules_task1, rules_task1_sizes, rules_task3
+from edge_ai_w5_selfcheck.observe import Raised
+from edge_ai_w5_selfcheck.results import (FAILED, NOT_CHECKED, PASSED, CheckResult,
+                                          PropertyResult)
+from edge_ai_w5_selfcheck.runtime import preserved
+
+
+def _failed(name: str, problem: tuple, where: str = "") -> PropertyResult:
+    message, actual, expected = problem
+    return PropertyResult(name, False, message, where, actual, expected)
+
+
+def seeded_choice(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+    exam, key = data["exams"][meta["id"]], data["key"]
+    function = ns["parallel_seeded_choice"]
+    results = []
+    for name in meta["properties"]:
+        entries = exam["properties"].get(name, [])
+        problem = None
+        for entry in entries:
+            if entry.get("size"):
+                problem = rules_task1_sizes.notebook_sizes(function, entry, key)
+                where = ""
+            else:
+                case = rules_task1.Case(entry, key)
+                first, second, changed = case.observe(function)
+                where = case.describe()
+                if isinstance(first, Raised):
+                    problem = (f"{rules_task1.TITLE} raised {first.text} {where}.", first.text, "")
+                else:
+                    rule = rules_task1.PROPERTIES[name]
+                    problem = rule(case, rules_task1.selection(first), second, changed,
+                                   exam["algorithm"])
+            if problem:
+                break
+        results.append(_failed(name, problem, where) if problem else PropertyResult(name, True))
+    return results
+
+
+def random_seed(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+    year_now = data["exams"][meta["id"]]["year_now"]
+    value = ns["MY_RANDOM_SEED"]
+    results = []
+    for name in meta["properties"]:
+        problem = rules_task1_sizes.SEED_PROPERTIES[name](value, year_now)
+        results.append(_failed(name, problem) if problem else PropertyResult(name, True))
+    return results
+
+
+def lr_schedule(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+    exam, cls = data["exams"][meta["id"]], ns["EdgeAiTrainer"]
+    results = []
+    for name in meta["properties"]:
+        problem = None
+        for case in exam["properties"].get(name, []):
+            problem = rules_task3.PROPERTIES[name](cls, case, exam)
+            if problem:
+                break
+        results.append(_failed(name, problem) if problem else PropertyResult(name, True))
+    return results
+
+
+RUNNERS: dict[str, Callable[[dict, dict, dict], list[PropertyResult]]] = {
+    "task1_seeded_choice": seeded_choice,
+    "task1_random_seed": random_seed,
+    "task3_lr_schedule": lr_schedule,
+}
+MISSING_PACKAGES: dict[str, Callable[[], list]] = {
+    "task3_lr_schedule": rules_task3.missing_packages,
+}
+
+
+def run_check(ns: dict, meta: dict, data: dict) -> CheckResult:
+    def result(status: str, properties=(), message: str = "") -> CheckResult:
+        return CheckResult(meta["id"], meta["task"], meta["title"], status, tuple(properties),
+                           message)
+
+    runner = RUNNERS.get(meta["id"])
+    if runner is None or meta["id"] not in data["exams"]:
+        return result(NOT_CHECKED, message="not checked by this version of the kit (the grader "
+                                           "checks it)")
+    missing = [name for name in meta["needs"] if name not in ns]
+    if missing:
+        names = ", ".join(f"`{n}`" for n in missing)
+        return result(FAILED, message=data["missing"].format(names=names))
+    packages = MISSING_PACKAGES.get(meta["id"], lambda: [])()
+    if packages:
+        return result(NOT_CHECKED, message=f"not checked here: this environment lacks "
+                                           f"{', '.join(packages)} (the notebook needs it)")
+    with preserved():
+        try:
+            properties = runner(ns, meta, data)
+        except Exception as exc:  # noqa: BLE001 - a kit fault, never the student's
+            return result(NOT_CHECKED, message=f"the self-check itself failed ({type(exc).__name__}: "
+                                               f"{exc}); please report it")
+    status = PASSED if all(p.passed for p in properties) else FAILED
+    return result(status, properties)
+
+
+def run_checks(ns: dict, data: dict, only: Optional[set] = None) -> list[CheckResult]:
+    known = [c["id"] for c in data["checks"]]
+    unknown = sorted(set(only or ()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown check ids {unknown}; known: {known}")
+    return [run_check(ns, meta, data) for meta in data["checks"]
+            if only is None or meta["id"] in only]
