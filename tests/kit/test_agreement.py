@@ -1,0 +1,43 @@
+"""Agreement: on every notebook of fixtures/submissions the kit's verdict per task check equals
+the grader's (the manifest says what the grader gives each; `tests/test_fixtures.py` holds the
+grader to it). The kit runs in the course stack, in one kernel for all notebooks.
+
+fixtures/adversarial is left out by design: those notebooks attack the grader's sandbox (fork
+bombs, memory, killing the kernel, reading other files), and the kit has no sandbox: it runs in
+the student's own kernel.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.kit.conftest import ROOT, kernel_env
+from tests.kit.kernel import SharedKernel
+
+FIXTURES = ROOT / "fixtures" / "submissions"
+
+
+@pytest.mark.slow
+def test_the_kit_agrees_with_the_grader_on_every_fixture(kit, kit_data_file, kaggle_input):
+    manifest = json.loads((FIXTURES / "manifest.json").read_text())["submissions"]
+    kernel = SharedKernel(kernel_env(kit_data_file))
+    disagreements, table = [], {}
+    try:
+        for name, entry in sorted(manifest.items()):
+            results = kernel.check_notebook(FIXTURES / name, str(kaggle_input))
+            assert results["checks"], f"{name}: the kit did not run"
+            for check in results["checks"]:
+                if check["status"] == "not checked":
+                    continue
+                kit_passed = check["status"] == "passed"
+                grader_passed = entry["expected"][check["id"]] == "passed"
+                table.setdefault(check["id"], [0, 0])[kit_passed == grader_passed] += 1
+                if kit_passed != grader_passed:
+                    disagreements.append((name, check["id"], check["status"],
+                                          entry["expected"][check["id"]]))
+    finally:
+        kernel.close()
+    print("agreement per check (disagree, agree):", table)
+    assert not disagreements
+    assert {"task1_seeded_choice", "task1_random_seed", "task3_lr_schedule"} <= set(table)
