@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 from hypothesis import example, given, seed
 
-from grader.checks import CHECKS
+from grader.checks.registry import REGISTRY
 from grader.checks.cases import ChoiceCase, SizeCase
 from grader.checks.reference import reference_function
 from grader.checks.runner import EXAM_SEED, hypothesis_settings
-from grader.checks.task1 import SIZE_TIME_LIMIT, positions_in
+from grader.checks.task1_choice import positions_in
+from grader.checks.task1_sizes import SIZE_TIME_LIMIT
 from grader.checks.task3 import ROUNDS, scheduled_rate
 from grader.notebook.extract import Definitions
 from grader.notebook.load import load_notebook
@@ -76,7 +77,7 @@ def _fits(case: ChoiceCase) -> bool:
 
 
 def task1_exam(reference: Definitions, key: str) -> dict[str, Any]:
-    spec = next(s for s in CHECKS if s.id == "task1_seeded_choice")
+    spec = REGISTRY["task1_seeded_choice"].spec
     choose = reference_function(reference, "parallel_seeded_choice")
     properties: dict[str, list[dict[str, Any]]] = {}
     for prop in spec.properties:
@@ -118,7 +119,7 @@ def random_seed_exam() -> dict[str, Any]:
 
 def task3_exam() -> dict[str, Any]:
     """The schedule is stated by the exercise, so its values are shown, not sealed."""
-    spec = next(s for s in CHECKS if s.id == "task3_lr_schedule")
+    spec = REGISTRY["task3_lr_schedule"].spec
     properties = {}
     for prop in spec.properties:
         cases = []

@@ -1,22 +1,15 @@
-"""What the kit knows of the grader's checks, generated from the grader's own check declarations
-(`grader.checks.CHECKS`, the rubric's ids): ids, titles, the names each check needs, property
-names in the grader's order, and the grader's sentence for a missing definition. The kit carries
-this as data (`exam.json`), so it never holds a second hand-written copy.
+"""What the kit knows of the grader's checks, generated from the grader's check registry
+(`grader.checks.registry.REGISTRY`): ids, tasks, what each checks, the names each check needs,
+property names in the grader's order, and the grader's sentence for a missing definition. The kit
+carries this as data (`exam.json`), so it never holds a second hand-written copy.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from grader.checks import CHECKS, RUBRIC_IDS
 from grader.checks import feedback
+from grader.checks.registry import REGISTRY, Source
 
-# Graded by the grader only; the kit lists them as differences by design.
-NOT_IN_KIT = {
-    "notebook_runs": "the grader runs your whole notebook top to bottom in a fresh kernel with a "
-                     "time limit per cell; the kit checks what your running kernel defines",
-    "fl_round": "the grader runs a real federated round (an aggregator and two clients); the kit "
-                "does not start one",
-}
 DIFFERENCES = (
     "No fl_round: the federated round is run by the grader only.",
     "No notebook_runs: the kit checks the definitions of your kernel, not a fresh top-to-bottom run "
@@ -27,17 +20,11 @@ DIFFERENCES = (
 MISSING_PLACEHOLDER = "\x00NAMES\x00"
 
 
-def task_of(check_id: str) -> str:
-    """'task1_seeded_choice' -> 'Task 1', 'task4a_load_payload' -> 'Task 4a'."""
-    head = check_id.split("_", 1)[0]
-    return "Task " + head[len("task"):] if head.startswith("task") else check_id
-
-
 def checks_view() -> list[dict[str, Any]]:
-    return [{"id": spec.id, "task": task_of(spec.id), "title": spec.title,
-             "needs": list(spec.needs),
-             "properties": [prop.name for prop in spec.properties]}
-            for spec in CHECKS]
+    return [{"id": check.id, "task": check.task, "title": check.spec.title,
+             "summary": check.summary, "needs": list(check.spec.needs),
+             "properties": list(check.properties)}
+            for check in REGISTRY if check.source is Source.WORKER]
 
 
 def missing_template() -> str:
@@ -47,6 +34,7 @@ def missing_template() -> str:
 
 
 def registry_view() -> dict[str, Any]:
-    return {"checks": checks_view(), "rubric_ids": list(RUBRIC_IDS),
-            "not_in_kit": dict(NOT_IN_KIT), "differences": list(DIFFERENCES),
-            "missing": missing_template()}
+    return {"checks": checks_view(), "rubric_ids": list(REGISTRY.rubric_ids),
+            "not_in_kit": {check.id: check.summary for check in REGISTRY
+                           if check.source is not Source.WORKER},
+            "differences": list(DIFFERENCES), "missing": missing_template()}

@@ -32,11 +32,14 @@ def kit(kit_data_file):
 
 @pytest.fixture(scope="session")
 def kaggle_input(tmp_path_factory) -> Path:
-    """RUN/kaggle/input as the grader builds it (synthetic CIFAR-100, the course library)."""
+    """RUN/kaggle/input as the grader builds it (the course library, a small synthetic CIFAR-100:
+    the kit checks definitions, so the notebooks' own data loading need not be full size)."""
     from grader.environment.data import resolve_data_dir
     from grader.environment.layout import build_run_dir
 
-    layout = build_run_dir(tmp_path_factory.mktemp("run"), resolve_data_dir())
+    data = resolve_data_dir(train_size=400, test_size=100,
+                            cache_dir=tmp_path_factory.mktemp("cifar"))
+    layout = build_run_dir(tmp_path_factory.mktemp("run"), data)
     return layout.data_dir.parent
 
 

@@ -9,6 +9,7 @@ the student's own kernel.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -19,13 +20,16 @@ FIXTURES = ROOT / "fixtures" / "submissions"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_the_kit_agrees_with_the_grader_on_every_fixture(kit, kit_data_file, kaggle_input):
     manifest = json.loads((FIXTURES / "manifest.json").read_text())["submissions"]
     kernel = SharedKernel(kernel_env(kit_data_file))
     disagreements, table = [], {}
     try:
         for name, entry in sorted(manifest.items()):
+            began = time.monotonic()
             results = kernel.check_notebook(FIXTURES / name, str(kaggle_input))
+            print(f"{name}: {time.monotonic() - began:.1f} s")
             assert results["checks"], f"{name}: the kit did not run"
             for check in results["checks"]:
                 if check["status"] == "not checked":

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 
-from grader.checks import CHECKS, RUBRIC_IDS, feedback
+from grader.checks import feedback
+from grader.checks.registry import REGISTRY, TASK_SPECS
 from grader.checks.runner import EXAM_SEED
 from grader.release import exam
 
 
 def test_checks_properties_and_sentences_are_the_graders(kit_data_file):
     data = json.loads(kit_data_file.read_text())
-    assert [c["id"] for c in data["checks"]] == [spec.id for spec in CHECKS]
-    for view, spec in zip(data["checks"], CHECKS):
+    assert [c["id"] for c in data["checks"]] == [spec.id for spec in TASK_SPECS]
+    for view, spec in zip(data["checks"], TASK_SPECS):
         assert view["properties"] == [p.name for p in spec.properties]
         assert view["title"] == spec.title and view["needs"] == list(spec.needs)
-    assert set(data["not_in_kit"]) == set(RUBRIC_IDS) - {s.id for s in CHECKS}
+        assert view["summary"] == REGISTRY[spec.id].summary
+    assert set(data["not_in_kit"]) == set(REGISTRY.rubric_ids) - {s.id for s in TASK_SPECS}
     assert data["missing"].format(names="`x`") == feedback.missing(["x"])
 
 
