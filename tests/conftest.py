@@ -1,32 +1,31 @@
-"""Shared test helpers: small notebooks built in code, so each test shows what it feeds in."""
+"""Fixtures shared by several test folders (helpers that are no fixtures: tests/helpers.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def notebook(*cells: str, markdown: tuple[str, ...] = ()) -> nbformat.NotebookNode:
-    """A notebook of code cells (and optional leading markdown cells)."""
-    return new_notebook(cells=[new_markdown_cell(m) for m in markdown] + [new_code_cell(c) for c in cells])
-
-
-def definitions(*sources: str, id_prefix: str = "cell"):
-    """The graded definitions of a notebook of `sources`, cells named `<id_prefix>0`, `...1`."""
-    from grader.notebook.extract import Definitions
-
-    cells = [new_code_cell(source, id=f"{id_prefix}{i}") for i, source in enumerate(sources)]
-    return Definitions.from_notebook(new_notebook(cells=cells))
+from tests.helpers import notebook
 
 
 @pytest.fixture
 def write_notebook(tmp_path):
+    """`write_notebook(name, *cells)`: a notebook of those code cells written to `tmp_path/name`."""
     def write(name: str, *cells: str) -> Path:
         path = tmp_path / name
         nbformat.write(notebook(*cells), path)
         return path
     return write
+
+
+@pytest.fixture(scope="module")
+def run_dirs(tmp_path_factory):
+    """A factory of check-worker run directories (course layout, a tiny synthetic CIFAR-100 set),
+    one per test module, removed at its end."""
+    from grader.checks.rundirs import temporary_run_dirs
+    from grader.environment import data as cifar
+
+    data_dir = cifar.synthetic_dir(8, 4, cache_dir=tmp_path_factory.mktemp("cache"))
+    with temporary_run_dirs(tmp_path_factory.mktemp("runs"), data_dir) as factory:
+        yield factory

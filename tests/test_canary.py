@@ -82,6 +82,7 @@ def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_a_course_site_without_sedna_stops_grade(tmp_path):
     project = project_copy(tmp_path / "project")
     shutil.rmtree(project / "grader" / "environment" / "site" / "sedna")
@@ -98,6 +99,7 @@ def test_a_course_site_without_sedna_stops_grade(tmp_path):
     assert not (tmp_path / "out" / "grades.json").exists() and rows(tmp_path / "out") == 0
 
 
+@pytest.mark.slow
 def test_data_the_notebook_cannot_read_stops_check(tmp_path):
     """A data folder whose files cannot be loaded (root reads any file, so they are garbage
     rather than unreadable here; `chmod 000` does the same for another user)."""
@@ -114,6 +116,7 @@ def test_data_the_notebook_cannot_read_stops_check(tmp_path):
     assert "Self-check" not in done.stdout  # the student's notebook was not judged
 
 
+@pytest.mark.slow
 def test_a_launcher_that_fails_mid_batch_leaves_grader_faults_a_rerun_completes(
         tmp_path, monkeypatch):
     names = ["reference", "correct_if_elif", "correct_tuple_arange", "task3_off_by_one",
@@ -156,6 +159,7 @@ def test_a_launcher_that_fails_mid_batch_leaves_grader_faults_a_rerun_completes(
     assert again.stopped is None and rows(out) == len(names)
 
 
+@pytest.mark.slow
 def test_a_fork_server_that_died_between_submissions_is_restarted(tmp_path, write_notebook):
     """A submission's process may kill the fork server (it shares its sandbox): the next kernel
     comes from a restarted server, so the next student is graded normally, not a grader fault."""

@@ -34,6 +34,7 @@ def graded_batch(tmp_path_factory):
     return out, first, second, first_grades
 
 
+@pytest.mark.slow
 def test_bad_inputs_become_error_rows_and_the_batch_goes_on(graded_batch):
     out, first, _, first_grades = graded_batch
     assert first.returncode == 1, first.stderr  # something could not be graded
@@ -51,6 +52,7 @@ def test_bad_inputs_become_error_rows_and_the_batch_goes_on(graded_batch):
     assert isinstance(sandbox["isolated"], bool) and ("warning" in first.stderr) != sandbox["isolated"]
 
 
+@pytest.mark.slow
 def test_every_export_is_written(graded_batch):
     out = graded_batch[0]
     table = list(csv.DictReader((out / "grades.csv").open()))
@@ -62,6 +64,7 @@ def test_every_export_is_written(graded_batch):
     assert (out / "feedback" / "bob.html").is_file() and (out / "feedback" / "carol.html").is_file()
 
 
+@pytest.mark.slow
 def test_a_rerun_keeps_unchanged_results(graded_batch):
     out, _, second, first_grades = graded_batch
     assert second.stdout.count("unchanged, kept") == 5, second.stdout  # unreadable files too
@@ -70,6 +73,7 @@ def test_a_rerun_keeps_unchanged_results(graded_batch):
     assert again["alice"] == first["alice"] and again["bob"] == first["bob"]  # not recomputed
 
 
+@pytest.mark.slow
 def test_check_exit_status_and_report():
     ok = grader("check", SAMPLES / "reference.ipynb", "--fl-round", "off")
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -90,6 +94,7 @@ def test_clear_errors_for_bad_options(tmp_path):
     assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_killing_the_batch_ends_its_whole_process_tree(tmp_path):
     """`kill -9` of the batch's process (a scheduler's time limit) leaves nothing running: not its
     grading processes, not their fork servers, not the kernels forked from them."""

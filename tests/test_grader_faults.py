@@ -8,7 +8,6 @@ import json
 import sqlite3
 
 import pytest
-from conftest import definitions
 
 from grader.batch import exit_status
 from grader.checks.runner import RunnerOptions, run_check
@@ -21,6 +20,8 @@ from grader.results.gradebook import Gradebook
 from grader.results.model import (CheckResult, Fault, GradingRun, SchemaError, SubmissionResult)
 from grader.sandbox import process
 from grader.sandbox.process import Limits
+
+from tests.helpers import definitions
 
 
 def graded(name="alice") -> SubmissionResult:

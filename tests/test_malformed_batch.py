@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "fixtures" / "submissions" / "reference.ipynb"
+pytestmark = pytest.mark.slow  # one real `grade` run of the whole batch
 
 
 def _malformed(folder: Path) -> dict[str, str]:

@@ -4,23 +4,21 @@ One fork server for the module: the course imports are paid once, every check st
 own forked worker.
 """
 import copy
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.checks import RunnerOptions, open_host, run_checks
-from grader.checks.rundirs import temporary_run_dirs
 from grader.checks.runner import FORK_PRELOAD, run_check
 from grader.checks.session import ForkServerHost
 from grader.checks.task2 import PARTITION
 from grader.checks.task3 import LR_SCHEDULE, scheduled_rate
 from grader.checks.task4 import EXTRA_TEST, LOAD_PAYLOAD
-from grader.environment import data as cifar
 from grader.notebook.extract import Definitions
 from grader.sandbox.process import Limits
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
+
 NOTEBOOK = nbformat.read(ROOT / "reference" / "exercise.ipynb", 4)
 REFERENCE = Definitions.from_notebook(NOTEBOOK)
 OPTIONS = RunnerOptions(call_timeout=10.0, max_examples=12,
@@ -37,12 +35,10 @@ def variant(cell_id: str, old: str, new: str) -> Definitions:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    data_dir = cifar.synthetic_dir(8, 4, cache_dir=tmp_path_factory.mktemp("cache"))
-    with temporary_run_dirs(tmp_path_factory.mktemp("runs"), data_dir) as factory:
-        with open_host(factory, OPTIONS) as host:
-            assert isinstance(host, ForkServerHost) and host.preload == FORK_PRELOAD
-            yield factory, host
+def course(run_dirs):
+    with open_host(run_dirs, OPTIONS) as host:
+        assert isinstance(host, ForkServerHost) and host.preload == FORK_PRELOAD
+        yield run_dirs, host
 
 
 @pytest.fixture(scope="module")

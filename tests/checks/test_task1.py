@@ -1,25 +1,22 @@
 """Task 1 checks against the reference and against typical wrong answers (real workers)."""
 import time
-from pathlib import Path
 
 import nbformat
-from conftest import definitions
 import numpy as np
 import pytest
 
 from grader.checks import TASK_CHECK_IDS, RunnerOptions
 from grader.checks.reference import reference_function
-from grader.checks.rundirs import temporary_run_dirs
 from grader.checks.runner import SITE_DIR, run_check, run_specs
 from grader.checks.rubric import load_rubric
 from grader.checks.session import FreshHost
 from grader.checks.task1 import SEEDED_CHOICE
 from grader.checks.task1_seed import RANDOM_SEED
-from grader.environment import data as cifar
 from grader.notebook.extract import Definitions
 from grader.sandbox.process import Limits
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, definitions
+
 REFERENCE = Definitions.from_notebook(nbformat.read(ROOT / "reference" / "exercise.ipynb", 4))
 OPTIONS = RunnerOptions(call_timeout=3.0, max_examples=12, fork_server=False,
                         limits=Limits(cpu_seconds=300, file_size_bytes=16 * 1024 ** 2))
@@ -28,18 +25,16 @@ ALL = {p.name for p in SEEDED_CHOICE.properties}
 
 
 @pytest.fixture(scope="module")
-def grade(tmp_path_factory):
-    data_dir = cifar.synthetic_dir(8, 4, cache_dir=tmp_path_factory.mktemp("cache"))
-    with temporary_run_dirs(tmp_path_factory.mktemp("runs"), data_dir) as factory:
-        host = FreshHost(SITE_DIR, OPTIONS.limits)
+def grade(run_dirs):
+    host = FreshHost(SITE_DIR, OPTIONS.limits)
 
-        def grade(spec, *sources, options=OPTIONS, reference=REFERENCE):
-            return run_check(spec, definitions(*sources), reference, points=3.0, host=host,
-                             run_dir_factory=factory, options=options)
+    def grade(spec, *sources, options=OPTIONS, reference=REFERENCE):
+        return run_check(spec, definitions(*sources), reference, points=3.0, host=host,
+                         run_dir_factory=run_dirs, options=options)
 
-        grade.factory = factory
-        grade.host = host
-        yield grade
+    grade.factory = run_dirs
+    grade.host = host
+    return grade
 
 
 def choice(selection: str, returned: str = "[np.asarray(a)[idx] for a in array_list]",

@@ -14,7 +14,8 @@ from grader.federated.settings import RoundSettings
 from grader.pipeline import Options
 from grader.results.model import FAILED, PASSED, SKIPPED
 
-from conftest import ROOT
+from tests.helpers import ROOT
+
 
 ROUND_ON_CLIENT = ROOT / "fixtures" / "submissions" / "task4a_round_on_client.ipynb"
 
@@ -27,6 +28,7 @@ def _round(path):
     return outcome, events, survivors
 
 
+@pytest.mark.slow
 def test_the_reference_passes_a_real_round_and_leaves_nothing_behind():
     outcome, events, survivors = _round(REFERENCE)
     assert survivors == [], f"processes of the round still running: {survivors}"
@@ -50,6 +52,7 @@ def test_the_reference_passes_a_real_round_and_leaves_nothing_behind():
     assert {"startup", "waiting_for_clients", "training", "aggregation"} <= set(outcome.timings)
 
 
+@pytest.mark.slow
 def test_a_client_that_ignores_the_payload_round_fails_fast_with_the_reason():
     outcome, events, survivors = _round(ROUND_ON_CLIENT)
     assert survivors == [], f"processes of the round still running: {survivors}"

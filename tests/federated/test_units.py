@@ -23,7 +23,8 @@ from grader.federated.settings import RoundSettings, expected_learning_rate
 from grader.federated.verdict import verdict
 from grader.results.model import ERROR, FAILED, PASSED
 
-from conftest import notebook
+from tests.helpers import notebook
+
 
 FL_CELL = textwrap.dedent("""\
     fl = FederatedLearningV2(data=our_dataset, estimator=estimator, aggregation=fedavg,

@@ -3,10 +3,11 @@ import os
 import sys
 
 import pytest
-from conftest import notebook
 
 from grader.notebook.execute import DIED, ERROR, NOT_RUN, OK, TIMEOUT, execute
 from grader.sandbox.process import Limits
+
+from tests.helpers import notebook
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-from conftest import notebook
-
 from grader.notebook.extract import Definitions
+
+from tests.helpers import notebook
 
 
 def sources(snippets):

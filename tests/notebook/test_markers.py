@@ -16,7 +16,8 @@ from grader.notebook.markers import (
     strip_notebook,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 REFERENCE = ROOT / "reference" / "exercise.ipynb"
 TEMPLATE = ROOT / "student_template" / "exercise.ipynb"
 

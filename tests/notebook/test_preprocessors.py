@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from conftest import notebook
-
 from grader.notebook.preprocessors import sanitize
 from grader.notebook.preprocessors.federated_cell import is_federated_cell
+
+from tests.helpers import notebook
 
 
 def sanitized_sources(*cells, federated=False):

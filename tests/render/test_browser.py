@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from test_render_html import write_sample
-
 BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                 if shutil.which(name)), None)
-pytestmark = pytest.mark.skipif(
-    BROWSER is None, reason="headless Chromium not installed (apt-get install -y chromium)")
+pytestmark = [pytest.mark.slow,  # a Chromium start per page
+              pytest.mark.skipif(BROWSER is None,
+                                 reason="headless Chromium not installed (apt-get install -y chromium)")]
 
 
 def screenshot(page: Path, png: Path, profile: Path, size: str = "1000,1400") -> list[str]:
@@ -50,13 +49,6 @@ def assert_not_blank(png: Path) -> None:
     with Image.open(png) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 50, f"{png.name} looks blank ({len(colours)} colours)"
-
-
-@pytest.fixture(scope="module")
-def pages(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("grades")
-    write_sample(out)
-    return out
 
 
 def test_console_capture_works(tmp_path):

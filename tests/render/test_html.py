@@ -1,9 +1,8 @@
 """HTML feedback pages, the class report and summary.json, from hand-built results.
 
-The run below covers what a class produces: a partly failing submission with a counterexample,
-sub-properties and an executed notebook (an error output, a long output, hostile HTML), a
-submission with a name that is an XSS attempt, one that could not be graded and one that timed
-out. Everything is rendered once per module (nbconvert and matplotlib start slowly).
+The class is tests/render/sample.py (a partly failing submission with a counterexample, hostile
+HTML, an XSS attempt as a name, one that could not be graded, one that timed out), rendered once
+per module by the `pages` fixture (conftest.py).
 """
 from __future__ import annotations
 
@@ -16,104 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_output
 
 from grader.render import html as render_html
-from grader.render.class_report import summarize
 from grader.render.notebook_html import MAX_IMAGE_CHARS, Note, clean_html, notebook_html, prepare
 from grader.render.text import clean_text, failure_pattern, feedback_filename, feedback_href, first_sentence
-from grader.results.model import CheckResult, Counterexample, GradingRun, SubmissionResult, SubProperty
+from grader.results.model import GradingRun
 
-XSS_NAME = "<script>alert('name')</script>"
-# A 1x1 PNG.
-PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-
-
-def executed_notebook() -> nbformat.NotebookNode:
-    """A tiny executed notebook: a graded definition, an error, a long output, hostile HTML."""
-    cells = [
-        new_markdown_cell("# Week 5\n<script>alert('md')</script> <img src=x onerror=alert('img')>\n\n"
-                          "![remote](https://example.com/tracker.png) [course page](https://example.com/)",
-                          id="intro"),
-        new_code_cell("def parallel_seeded_choice(array_list, seed, n):\n    return array_list[:2]",
-                      id="task1-def", execution_count=1),
-        new_code_cell("for i in range(500):\n    print(i)", id="long", execution_count=2,
-                      outputs=[new_output("stream", name="stdout", text="".join(f"{i}\n" for i in range(500)))]),
-        new_code_cell("display(HTML(...))", id="hostile", execution_count=3, outputs=[
-            new_output("display_data", data={
-                "text/html": "<b>bold</b><script>alert('out')</script><iframe src='https://example.com'></iframe>"
-                             "<a href='javascript:alert(1)'>js link</a><div class='gr-hero-passed' "
-                             "style='color:red' onclick='alert(2)'>fake banner</div>"
-                             "<img src='http://example.com/x.png'><img src='data:image/png;base64," + PIXEL + "'>",
-                "text/plain": "<HTML>"}),
-            new_output("display_data", data={"application/javascript": "alert('js')", "text/plain": "<JS>"}),
-            new_output("display_data", data={"image/png": 'x" onerror="alert(3)', "text/plain": "<bad png>"}),
-            new_output("display_data", data={"image/png": PIXEL, "text/plain": "<Figure>"}),
-        ]),
-        new_code_cell("assert parallel_seeded_choice([1, 2, 3], 0, 1) == 3", id="task1-test", execution_count=4,
-                      outputs=[new_output("error", ename="AssertionError", evalue="expected 3 arrays",
-                                          traceback=["\x1b[0;31mAssertionError\x1b[0m: expected 3 arrays"])]),
-    ]
-    return new_notebook(cells=cells)
-
-
-def sample_run() -> GradingRun:
-    alice = SubmissionResult("alice", "a" * 64, timings={"execute": 12.5, "student_code": 9.0, "checks": 3.25},
-                             checks=[
-        CheckResult("task1_seeded_choice", "failed", 1.0, 2.0,
-                    feedback="parallel_seeded_choice returned 2 arrays for 3 inputs. Return one array per input.",
-                    counterexample=Counterexample("array_list=[array([0]), array([1]), array([2])], seed=0, n=1",
-                                                  "3 arrays <of length 1>", "2 arrays"),
-                    properties=[SubProperty("one array per input", False, "2 for 3"),
-                                SubProperty("same order in every array", True)],
-                    cell_id="task1-def"),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0, feedback="RANDOM_SEED is a valid date."),
-        CheckResult("task2_partition", "error", 0.0, 2.0,
-                    feedback="NameError: name 'testset' is not defined. Define it before the client uses it.",
-                    cell_id="no-such-cell"),
-        CheckResult("notebook_runs", "failed", 0.0, 1.0, cell_id="task1-test",
-                    feedback="Cell 5 failed first (AssertionError: expected 3 arrays); 1 of 4 code cells did not "
-                             "run cleanly. Run the notebook top to bottom."),
-        CheckResult("fl_round", "skipped", 0.0, 0.0, feedback="The federated round is not run by this grader yet."),
-    ])
-    xss = SubmissionResult(XSS_NAME, "b" * 64, timings={"execute": 2.0, "checks": 1.0}, checks=[
-        CheckResult("task1_seeded_choice", "failed", 0.0, 2.0,
-                    feedback="parallel_seeded_choice returned 4 arrays for 5 inputs. <b>not bold</b>",
-                    counterexample=Counterexample("<script>alert('ce')</script>", "5 arrays", "4 arrays")),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0),
-        CheckResult("task2_partition", "passed", 2.0, 2.0),
-        CheckResult("notebook_runs", "passed", 1.0, 1.0),
-        CheckResult("fl_round", "skipped", 0.0, 0.0),
-    ])
-    bob = SubmissionResult.from_error("bob", "", "bob.ipynb is not valid JSON (line 1, column 1).", [
-        CheckResult(cid, "error", 0.0, pts, feedback="bob.ipynb is not valid JSON (line 1, column 1).")
-        for cid, pts in (("task1_seeded_choice", 2.0), ("task1_random_seed", 1.0), ("task2_partition", 2.0),
-                         ("notebook_runs", 1.0))])
-    carol = SubmissionResult("carol", "c" * 64, timings={"execute": 120.5, "checks": 2.0}, checks=[
-        CheckResult("task1_seeded_choice", "passed", 2.0, 2.0),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0),
-        CheckResult("task2_partition", "passed", 2.0, 2.0),
-        CheckResult("notebook_runs", "failed", 0.0, 1.0, cell_id="fl-train",
-                    feedback="Cell 9 failed first (timed out after 120 s); 1 of 9 code cells did not run cleanly."),
-        CheckResult("fl_round", "skipped", 0.0, 0.0),
-    ])
-    return GradingRun([alice, xss, bob, carol])
-
-
-def write_sample(out: Path) -> GradingRun:
-    run = sample_run()
-    (out / "executed").mkdir(parents=True)
-    nbformat.write(executed_notebook(), out / "executed" / "alice.ipynb")
-    (out / "executed" / "carol.ipynb").write_text("{ not json", encoding="utf-8")
-    render_html.write_reports(run, out)
-    return run
-
-
-@pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("grades")
-    write_sample(out)
-    return out
+from tests.render.sample import PIXEL, XSS_NAME, executed_notebook, sample_run
 
 
 def read(path: Path) -> str:
@@ -188,11 +97,11 @@ def assert_self_contained(text: str) -> Structure:
 
 # --- the files -------------------------------------------------------------------------------
 
-def test_write_reports_writes_every_file_and_no_temporary_ones(out):
-    names = sorted(p.name for p in (out / "feedback").iterdir())
+def test_write_reports_writes_every_file_and_no_temporary_ones(pages):
+    names = sorted(p.name for p in (pages / "feedback").iterdir())
     assert names == sorted(["alice.html", "bob.html", "carol.html", feedback_filename(XSS_NAME)])
-    assert (out / "report.html").is_file() and (out / "summary.json").is_file()
-    assert not list(out.rglob("*.tmp"))
+    assert (pages / "report.html").is_file() and (pages / "summary.json").is_file()
+    assert not list(pages.rglob("*.tmp"))
 
 
 def test_feedback_filename_cannot_leave_the_folder():
@@ -205,13 +114,13 @@ def test_feedback_filename_cannot_leave_the_folder():
 
 # --- a feedback page ------------------------------------------------------------------------------
 
-def test_feedback_page_is_well_formed_and_self_contained(out):
-    for page in (out / "feedback").iterdir():
+def test_feedback_page_is_well_formed_and_self_contained(pages):
+    for page in (pages / "feedback").iterdir():
         assert_self_contained(read(page))
 
 
-def test_feedback_page_has_score_check_table_and_counterexample(out):
-    text = read(out / "feedback" / "alice.html")
+def test_feedback_page_has_score_check_table_and_counterexample(pages):
+    text = read(pages / "feedback" / "alice.html")
     assert "<title>Feedback: alice (2/6)</title>" in text
     table = text[text.index('id="gr-checks"'):text.index('id="gr-fix"')]
     for check_id in ("task1_seeded_choice", "task1_random_seed", "task2_partition", "notebook_runs", "fl_round"):
@@ -225,8 +134,8 @@ def test_feedback_page_has_score_check_table_and_counterexample(out):
     assert "one array per input" in fix and "2 for 3" in fix
 
 
-def test_failing_check_links_to_the_cell_that_defines_it(out):
-    text = read(out / "feedback" / "alice.html")
+def test_failing_check_links_to_the_cell_that_defines_it(pages):
+    text = read(pages / "feedback" / "alice.html")
     assert 'href="#cell-id=task1-def"' in text
     assert re.search(r'<div id="cell-id=task1-def" class="[^"]*celltag_gr-check', text)
     # A cell the notebook does not have gets no dead link, but a sentence.
@@ -234,8 +143,8 @@ def test_failing_check_links_to_the_cell_that_defines_it(out):
     assert "(no-such-cell) is not in the executed notebook" in text
 
 
-def test_notebook_marks_failing_cells_and_folds_long_outputs(out):
-    text = read(out / "feedback" / "alice.html")
+def test_notebook_marks_failing_cells_and_folds_long_outputs(pages):
+    text = read(pages / "feedback" / "alice.html")
     assert re.search(r'<div id="cell-id=task1-test" class="[^"]*celltag_gr-error', text)
     assert "This cell raised AssertionError" in text
     details = text[text.index('<details class="gr-fold">'):]
@@ -244,8 +153,8 @@ def test_notebook_marks_failing_cells_and_folds_long_outputs(out):
     assert '<span class="ansi-red-fg">AssertionError</span>: expected 3 arrays' in text
 
 
-def test_student_html_is_sanitized(out):
-    text = read(out / "feedback" / "alice.html")
+def test_student_html_is_sanitized(pages):
+    text = read(pages / "feedback" / "alice.html")
     notebook = text[text.index('<div class="gr-notebook">'):]
     assert "<b>bold</b>" in notebook  # harmless markup survives
     for bad in ("<script", "<iframe", "onerror", "onclick", "javascript:", "http://example.com/x.png",
@@ -255,24 +164,24 @@ def test_student_html_is_sanitized(out):
     assert '<a href="https://example.com/">course page</a>' in text
 
 
-def test_unreadable_executed_notebook_still_gets_a_page(out):
-    text = read(out / "feedback" / "carol.html")
+def test_unreadable_executed_notebook_still_gets_a_page(pages):
+    text = read(pages / "feedback" / "carol.html")
     assert "The executed notebook could not be read" in text
     assert "timed out after 120 s" in text
 
 
-def test_submission_that_could_not_be_graded_gets_a_page_with_the_error(out):
-    text = read(out / "feedback" / "bob.html")
+def test_submission_that_could_not_be_graded_gets_a_page_with_the_error(pages):
+    text = read(pages / "feedback" / "bob.html")
     assert "This notebook could not be graded." in text
     assert "bob.ipynb is not valid JSON (line 1, column 1)." in text
     assert "gr-hero-error" in text and "Nothing was run." in text
     assert 'id="gr-fix"' not in text  # the error is said once, not once per check
 
 
-def test_script_in_a_submission_name_is_escaped_everywhere(out):
+def test_script_in_a_submission_name_is_escaped_everywhere(pages):
     escaped = "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;"
-    page = read(out / "feedback" / feedback_filename(XSS_NAME))
-    report = read(out / "report.html")
+    page = read(pages / "feedback" / feedback_filename(XSS_NAME))
+    report = read(pages / "report.html")
     for text in (page, report):
         assert "<script" not in text
         assert escaped in text
@@ -299,8 +208,8 @@ def test_a_rendering_bug_gives_a_fallback_page(monkeypatch):
 
 # --- the class report and summary.json -----------------------------------------------------------
 
-def test_report_is_well_formed_and_self_contained(out):
-    page = assert_self_contained(read(out / "report.html"))
+def test_report_is_well_formed_and_self_contained(pages):
+    page = assert_self_contained(read(pages / "report.html"))
     from PIL import Image
 
     images = [a["src"] for t, a in page.tags if t == "img"]
@@ -311,8 +220,8 @@ def test_report_is_well_formed_and_self_contained(out):
             assert image.format == "PNG" and image.width > 300
 
 
-def test_report_shows_pass_rates_common_failures_and_problems(out):
-    text = read(out / "report.html")
+def test_report_shows_pass_rates_common_failures_and_problems(pages):
+    text = read(pages / "report.html")
     rates = text[text.index('id="gr-pass-rates"'):text.index('id="gr-failures"')]
     assert "25%" in rates  # task1_seeded_choice: 1 of 4 passed
     failures = text[text.index('id="gr-failures"'):text.index('id="gr-problems"')]
@@ -324,8 +233,8 @@ def test_report_shows_pass_rates_common_failures_and_problems(out):
     assert 'href="feedback/alice.html"' not in problems
 
 
-def test_summary_json_numbers(out):
-    summary = json.loads(read(out / "summary.json"))
+def test_summary_json_numbers(pages):
+    summary = json.loads(read(pages / "summary.json"))
     assert summary["schema_version"] == 2
     assert (summary["submissions"], summary["graded"], summary["errored"], summary["timed_out"]) == (4, 3, 1, 1)
     score = summary["score"]

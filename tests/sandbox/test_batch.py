@@ -17,10 +17,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import notebook
-from sandbox_helpers import ISOLATED, processes_under
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT, notebook
+from tests.sandbox.helpers import ISOLATED, processes_under
+
 ADVERSARIAL = ROOT / "fixtures" / "adversarial"
 SUBMISSIONS = ROOT / "fixtures" / "submissions"
 MANIFEST = json.loads((ADVERSARIAL / "manifest.json").read_text())
@@ -85,6 +85,7 @@ def fixture_batches(tmp_path_factory):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_adversarial_batch_completes_with_the_expected_outcomes(fixture_batches):
     (out, _), (done, _), left_running = fixture_batches
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -126,6 +127,7 @@ def test_adversarial_batch_completes_with_the_expected_outcomes(fixture_batches)
         assert left_running == []
 
 
+@pytest.mark.slow
 def test_the_sample_submissions_get_their_manifest_outcomes(fixture_batches):
     (out, _), _, _ = fixture_batches
     manifest = json.loads((SUBMISSIONS / "manifest.json").read_text())["submissions"]
@@ -147,6 +149,7 @@ def comparable(grades: dict) -> dict:
     return grades
 
 
+@pytest.mark.slow
 def test_grading_again_gives_the_same_grades(fixture_batches):
     """Two fresh runs over the same folders: the same grades.json apart from timings (scores,
     statuses, feedback, counterexamples, faults) and the same grades.csv, byte for byte."""
@@ -162,6 +165,7 @@ def _rows(book: Path) -> dict[str, float]:
         return dict(db.execute("SELECT submission, graded_at FROM results"))
 
 
+@pytest.mark.slow
 def test_a_killed_batch_resumes_without_losing_or_redoing_anything(tmp_path, grader_tmp):
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -231,6 +235,7 @@ print("daemon", open(spy).read())
 """
 
 
+@pytest.mark.slow
 def test_nothing_a_submission_leaves_running_sees_the_next_one(tmp_path):
     """One grader (one warm fork server) grades submissions one after another: a daemon that
     escaped its kernel's process group is gone before the next submission starts."""

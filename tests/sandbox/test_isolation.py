@@ -11,12 +11,12 @@ import socket
 import subprocess
 import sys
 
-from conftest import notebook
-from sandbox_helpers import needs_isolation, processes_under, run_snippet, student_env
-
 from grader.notebook.execute import ERROR, OK, execute
 from grader.sandbox.process import (PROJECT_ROOT, Limits, SharedNetwork, isolation_status,
                                     network_isolation_available, spawn)
+
+from tests.helpers import notebook
+from tests.sandbox.helpers import needs_isolation, processes_under, run_snippet, student_env
 
 NETWORK_PROBE = """
 import json, os, socket

@@ -8,11 +8,12 @@ import sys
 import time
 
 import pytest
-from sandbox_helpers import ISOLATED, needs_isolation, processes_under, run_snippet, student_env
 
 from grader.sandbox import namespaces
 from grader.sandbox.process import (GiB, MEMORY_LIMIT_EXCEEDED, Limits, describe_error, kill_group,
                                     kill_strays, sandbox_members, spawn)
+
+from tests.sandbox.helpers import ISOLATED, needs_isolation, processes_under, run_snippet, student_env
 
 
 def test_default_limits():

@@ -10,13 +10,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import needs_isolation, run_snippet
 
 from grader.environment.data import resolve_data_dir
 from grader.sandbox.namespaces import links_on_the_way
 from grader.sandbox.process import Limits
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+from tests.sandbox.helpers import needs_isolation, run_snippet
+
 REFERENCE = ROOT / "fixtures" / "submissions" / "reference.ipynb"
 
 
@@ -61,6 +62,7 @@ def _project_copy(where: Path) -> Path:
 
 
 @needs_isolation
+@pytest.mark.slow
 @pytest.mark.parametrize("project_in, links_in", [("/home", "/tmp"), ("/tmp", "/home")])
 def test_the_symlinked_stack_grades_the_reference_with_full_marks(project_in, links_in):
     """`grader check` run from a project under `project_in`, with the course stack's interpreter

@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import nbformat
-from conftest import notebook
+import pytest
 
 from grader.pipeline import Grader, Options
+
+from tests.helpers import ROOT, notebook
 
 ATTACK = """
 import builtins, os, sys
@@ -33,6 +35,7 @@ print(np.allclose([1], [2]), hasattr(builtins, "LEAKED"), hasattr(torch, "LEAKED
 """
 
 
+@pytest.mark.slow
 def test_module_level_monkeypatching_does_not_reach_the_next_submission(tmp_path):
     for name, source in (("a_attacker", ATTACK), ("b_victim", PROBE)):
         nbformat.write(notebook(source), tmp_path / f"{name}.ipynb")
@@ -68,6 +71,7 @@ def _processes_under(root: str) -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 def test_a_killed_grader_leaves_no_fork_server_or_kernel_behind(tmp_path):
     script = ("import sys, time\n"
               "from pathlib import Path\n"
@@ -78,7 +82,7 @@ def test_a_killed_grader_leaves_no_fork_server_or_kernel_behind(tmp_path):
               "print(g._root, flush=True)\n"
               "time.sleep(600)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=ROOT)
     try:
         root = proc.stdout.readline().strip()
         assert root and len(_processes_under(root)) >= 2  # the server and the forked kernel

@@ -3,15 +3,14 @@ import os
 import time
 
 import numpy as np
-from conftest import definitions as shared_definitions
 import pytest
 
-from grader.checks.rundirs import temporary_run_dirs
 from grader.checks.runner import SITE_DIR
 from grader.checks.session import (ForkServerHost, FreshHost, HarnessError, Session,
                                    WorkerLost)
-from grader.environment import data as cifar
 from grader.sandbox.process import Limits
+
+from tests.helpers import definitions as shared_definitions
 
 
 def definitions(*sources: str):
@@ -21,13 +20,6 @@ def definitions(*sources: str):
 LIMITS = Limits(cpu_seconds=120, file_size_bytes=16 * 1024 ** 2)
 TEN = np.arange(10)
 
-
-
-@pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory):
-    data_dir = cifar.synthetic_dir(8, 4, cache_dir=tmp_path_factory.mktemp("cache"))
-    with temporary_run_dirs(tmp_path_factory.mktemp("runs"), data_dir) as factory:
-        yield factory
 
 
 @pytest.fixture
