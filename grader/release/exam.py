@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import example, given, seed
 
 from grader.checks.registry import REGISTRY
-from grader.checks.cases import ChoiceCase, SizeCase
+from grader.checks.cases import ChoiceCase, ClientRounds, SizeCase
 from grader.checks.reference import reference_function
 from grader.checks.runner import EXAM_SEED, hypothesis_settings
 from grader.checks.task1_choice import positions_in
@@ -134,6 +134,20 @@ def task3_exam() -> dict[str, Any]:
     return {"properties": properties, "rounds": list(ROUNDS), "rel_tol": 1e-9}
 
 
+# --- Task 4 ---------------------------------------------------------------------------------
+
+
+def task4_exam(check_id: str) -> dict[str, Any]:
+    """Rounds and accuracies; what is expected is the behaviour the exercise states."""
+    spec = REGISTRY[check_id].spec
+    single, many = ("round", "rounds") if check_id == "task4a_load_payload" \
+        else ("accuracy", "accuracies")
+    return {"properties": {
+        prop.name: [{many: list(case.values)} if isinstance(case, ClientRounds)
+                    else {single: case} for case in public_cases(prop)]
+        for prop in spec.properties}}
+
+
 # --- the data file --------------------------------------------------------------------------
 
 
@@ -144,7 +158,9 @@ def kit_data(key: str | None = None, reference_path: Path = REFERENCE) -> dict[s
             **registry_view(),
             "exams": {"task1_seeded_choice": task1_exam(reference, key),
                       "task1_random_seed": random_seed_exam(),
-                      "task3_lr_schedule": task3_exam()}}
+                      "task3_lr_schedule": task3_exam(),
+                      "task4a_load_payload": task4_exam("task4a_load_payload"),
+                      "task4b_extra_test": task4_exam("task4b_extra_test")}}
 
 
 def write_kit_data(dest_dir: Path | str, key: str | None = None) -> Path:

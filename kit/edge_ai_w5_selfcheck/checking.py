@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from edge_ai_w5_selfcheck import rules_task1, rules_task1_sizes, rules_task3
+from edge_ai_w5_selfcheck import rules_task1, rules_task1_sizes, rules_task3, rules_task4
 from edge_ai_w5_selfcheck.observe import Raised
 from edge_ai_w5_selfcheck.results import (FAILED, NOT_CHECKED, PASSED, CheckResult,
                                           PropertyResult)
@@ -65,13 +65,32 @@ def lr_schedule(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
     return results
 
 
+def _client_check(rule):
+    def run(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+        exam, cls = data["exams"][meta["id"]], ns["EdgeAiClient"]
+        results = []
+        for name in meta["properties"]:
+            problem = None
+            for case in exam["properties"].get(name, []):
+                problem = rule(cls, case).get(name)
+                if problem:
+                    break
+            results.append(_failed(name, problem) if problem else PropertyResult(name, True))
+        return results
+    return run
+
+
 RUNNERS: dict[str, Callable[[dict, dict, dict], list[PropertyResult]]] = {
     "task1_seeded_choice": seeded_choice,
     "task1_random_seed": random_seed,
     "task3_lr_schedule": lr_schedule,
+    "task4a_load_payload": _client_check(rules_task4.load_payload),
+    "task4b_extra_test": _client_check(rules_task4.extra_test),
 }
 MISSING_PACKAGES: dict[str, Callable[[], list]] = {
     "task3_lr_schedule": rules_task3.missing_packages,
+    "task4a_load_payload": rules_task4.missing_packages,
+    "task4b_extra_test": rules_task4.missing_packages,
 }
 
 
