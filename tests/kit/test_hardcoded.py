@@ -11,7 +11,7 @@ from grader.checks import run_checks
 from grader.checks.reference import reference_function
 from grader.notebook.extract import Definitions
 from grader.notebook.load import load_notebook
-from tests.conftest import definitions
+from tests.helpers import definitions
 from tests.kit.conftest import ROOT
 
 
