@@ -24,6 +24,7 @@ from grader.checks.reference import reference_function
 from grader.checks.runner import EXAM_SEED, hypothesis_settings
 from grader.checks.task1_choice import positions_in
 from grader.checks.task1_sizes import SIZE_TIME_LIMIT
+from grader.checks.task2 import MEAN, STD
 from grader.checks.task3 import ROUNDS, scheduled_rate
 from grader.notebook.extract import Definitions
 from grader.notebook.load import load_notebook
@@ -134,6 +135,18 @@ def task3_exam() -> dict[str, Any]:
     return {"properties": properties, "rounds": list(ROUNDS), "rel_tol": 1e-9}
 
 
+# --- Task 2 ---------------------------------------------------------------------------------
+
+
+def task2_exam() -> dict[str, Any]:
+    """Seeds and file sizes; the kit writes its own tiny files and checks the half its stand-in
+    for parallel_seeded_choice picks (see the kit's rules_task2), so nothing is sealed."""
+    spec = REGISTRY["task2_partition"].spec
+    return {"mean": list(MEAN), "std": list(STD), "properties": {
+        prop.name: [{"seed": case.seed, "size": case.size, "train": case.train}
+                    for case in public_cases(prop)] for prop in spec.properties}}
+
+
 # --- Task 4 ---------------------------------------------------------------------------------
 
 
@@ -158,6 +171,7 @@ def kit_data(key: str | None = None, reference_path: Path = REFERENCE) -> dict[s
             **registry_view(),
             "exams": {"task1_seeded_choice": task1_exam(reference, key),
                       "task1_random_seed": random_seed_exam(),
+                      "task2_partition": task2_exam(),
                       "task3_lr_schedule": task3_exam(),
                       "task4a_load_payload": task4_exam("task4a_load_payload"),
                       "task4b_extra_test": task4_exam("task4b_extra_test")}}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from edge_ai_w5_selfcheck import rules_task1, rules_task1_sizes, rules_task3, rules_task4
+from edge_ai_w5_selfcheck import (rules_task1, rules_task1_sizes, rules_task2, rules_task3,
+                                  rules_task4)
 from edge_ai_w5_selfcheck.observe import Raised
 from edge_ai_w5_selfcheck.results import (FAILED, NOT_CHECKED, PASSED, CheckResult,
                                           PropertyResult)
@@ -65,6 +66,13 @@ def lr_schedule(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
     return results
 
 
+def partition(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+    found = rules_task2.run(ns, ns["CIFAR100Partition"], data["exams"][meta["id"]],
+                            meta["properties"])
+    return [_failed(name, found[name]) if found[name] else PropertyResult(name, True)
+            for name in meta["properties"]]
+
+
 def _client_check(rule):
     def run(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
         exam, cls = data["exams"][meta["id"]], ns["EdgeAiClient"]
@@ -83,11 +91,13 @@ def _client_check(rule):
 RUNNERS: dict[str, Callable[[dict, dict, dict], list[PropertyResult]]] = {
     "task1_seeded_choice": seeded_choice,
     "task1_random_seed": random_seed,
+    "task2_partition": partition,
     "task3_lr_schedule": lr_schedule,
     "task4a_load_payload": _client_check(rules_task4.load_payload),
     "task4b_extra_test": _client_check(rules_task4.extra_test),
 }
 MISSING_PACKAGES: dict[str, Callable[[], list]] = {
+    "task2_partition": rules_task2.missing_packages,
     "task3_lr_schedule": rules_task3.missing_packages,
     "task4a_load_payload": rules_task4.missing_packages,
     "task4b_extra_test": rules_task4.missing_packages,

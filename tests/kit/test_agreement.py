@@ -44,5 +44,5 @@ def test_the_kit_agrees_with_the_grader_on_every_fixture(kit, kit_data_file, kag
         kernel.close()
     print("agreement per check (disagree, agree):", table)
     assert not disagreements
-    assert {"task1_seeded_choice", "task1_random_seed", "task3_lr_schedule",
+    assert {"task1_seeded_choice", "task1_random_seed", "task2_partition", "task3_lr_schedule",
             "task4a_load_payload", "task4b_extra_test"} <= set(table)
