@@ -64,7 +64,7 @@ def sample_run() -> GradingRun:
         CheckResult("notebook_runs", "failed", 0.0, 1.0, cell_id="task1-test",
                     feedback="Cell 5 failed first (AssertionError: expected 3 arrays); 1 of 4 code cells did not "
                              "run cleanly. Run the notebook top to bottom."),
-        CheckResult("fl_round", "skipped", 0.0, 0.0, feedback="The federated round is not run by this grader yet."),
+        CheckResult("fl_round", "skipped", 0.0, 0.0, feedback="The federated round was not run: --fl-round off."),
     ])
     xss = SubmissionResult(XSS_NAME, "b" * 64, timings={"execute": 2.0, "checks": 1.0}, checks=[
         CheckResult("task1_seeded_choice", "failed", 0.0, 2.0,

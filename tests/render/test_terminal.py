@@ -36,7 +36,7 @@ def failing() -> SubmissionResult:
         CheckResult("task1_random_seed", "passed", 1.0, 1.0, feedback="All examples hold."),
         CheckResult("task2_partition", "error", 0.0, 2.0, feedback="NameError: name 'testset' is not defined.",
                     fault="submission"),  # a graded row: not a grader fault
-        CheckResult("fl_round", "skipped", 0.0, 0.0, feedback="The federated round is not run by this grader yet."),
+        CheckResult("fl_round", "skipped", 0.0, 0.0, feedback="The federated round was not run: --fl-round off."),
     ])
 
 
