@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Callable
 
@@ -45,15 +46,27 @@ A_ID, B_ID = 1, 2
 POLL = 0.2
 LOG_TAIL = 4000
 
-# How a round ended (RoundOutcome.ended)
-COMPLETED = "completed"            # the aggregator aggregated, closed and exited
-NO_FEDERATED_CELL = "no_federated_cell"
-A_ERROR = "a_error"                # an exception escaped client A's socket.io handlers
-A_LEFT = "a_left"                  # client A's notebook ended before it uploaded
-B_LEFT = "b_left"                  # client B exited before it uploaded
-AGGREGATOR_DIED = "aggregator_died"
-SETUP_FAILED = "setup_failed"      # the round's sandbox could not be set up (e.g. isolation=require)
-DEADLINE = "deadline"
+
+
+class RoundEnding(StrEnum):
+    """How a round ended (`RoundOutcome.ended`)."""
+
+    RUNNING = ""                       # not ended (yet)
+    COMPLETED = "completed"            # the aggregator aggregated, closed and exited
+    NO_FEDERATED_CELL = "no_federated_cell"
+    A_ERROR = "a_error"                # an exception escaped client A's socket.io handlers
+    A_LEFT = "a_left"                  # client A's notebook ended before it uploaded
+    B_LEFT = "b_left"                  # client B exited before it uploaded
+    AGGREGATOR_DIED = "aggregator_died"
+    SETUP_FAILED = "setup_failed"      # the round's sandbox could not be set up (isolation=require)
+    DEADLINE = "deadline"
+
+
+# The short names the round and its verdict use.
+COMPLETED, NO_FEDERATED_CELL = RoundEnding.COMPLETED, RoundEnding.NO_FEDERATED_CELL
+A_ERROR, A_LEFT, B_LEFT = RoundEnding.A_ERROR, RoundEnding.A_LEFT, RoundEnding.B_LEFT
+AGGREGATOR_DIED, SETUP_FAILED = RoundEnding.AGGREGATOR_DIED, RoundEnding.SETUP_FAILED
+DEADLINE = RoundEnding.DEADLINE
 
 Progress = Callable[[float, str], None]
 
@@ -61,7 +74,7 @@ Progress = Callable[[float, str], None]
 @dataclass
 class RoundOutcome:
     settings: RoundSettings
-    ended: str
+    ended: RoundEnding
     start_round: int
     train_size: int
     test_size: int
@@ -118,7 +131,7 @@ def run_round(nb: nbformat.NotebookNode, settings: RoundSettings | None = None, 
     record_dir = runs["aggregator"].root / "record"
     record_dir.mkdir()
     hook_log = runs["client-a"].root / "hook.jsonl"
-    outcome = RoundOutcome(settings, "", settings.start_round, train_size, test_size, marker,
+    outcome = RoundOutcome(settings, RoundEnding.RUNNING, settings.start_round, train_size, test_size, marker,
                            AggregatorRecord(record_dir), HookLog(), folders=folders)
     procs: dict[str, subprocess.Popen] = {}
     logs: dict[str, object] = {}
@@ -222,7 +235,7 @@ class _Monitor(threading.Thread):
                 stop(proc)
             kill_marked(self.outcome.marker)  # ends client A's kernel too, if it still runs
 
-    def _follow(self) -> tuple[str, str]:
+    def _follow(self) -> tuple[RoundEnding, str]:
         settings, deadline = self.settings, self.began + self.settings.round_deadline
         ended_at = None  # when the aggregator finished: the clients get `grace` to leave
         error_seen = None
@@ -321,7 +334,7 @@ def _federated_status(outcome: RoundOutcome) -> str:
         return "the fl.train() cell did not run"
     if run.status == "died":
         return ("its kernel ended, as Plato does when the server disconnects it"
-                if outcome.ended in ("", COMPLETED) else "the grader stopped its kernel")
+                if outcome.ended in (RoundEnding.RUNNING, COMPLETED) else "the grader stopped its kernel")
     return f"fl.train() cell: {run.status}{': ' + run.error if run.error else ''}"
 
 

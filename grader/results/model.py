@@ -27,9 +27,28 @@ from typing import Any
 SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)
 
-PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
-CHECK_STATUSES = (PASSED, FAILED, ERROR, SKIPPED)
-GRADED = "graded"
+
+class CheckStatus(StrEnum):
+    """What became of one check (its value is what grades.json says)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # it could not be judged (see `fault` for whose doing)
+    SKIPPED = "skipped"  # not run here (the federated round without CUDA, say): max score 0
+
+
+class SubmissionStatus(StrEnum):
+    """What became of one submission (its value is what grades.json says)."""
+
+    GRADED = "graded"
+    ERROR = "error"  # not graded: an unreadable file, or a grader fault
+
+
+# The short names the grader uses for the statuses.
+PASSED, FAILED = CheckStatus.PASSED, CheckStatus.FAILED
+ERROR, SKIPPED = CheckStatus.ERROR, CheckStatus.SKIPPED
+GRADED = SubmissionStatus.GRADED
+CHECK_STATUSES = tuple(CheckStatus)
 
 
 class Fault(StrEnum):
@@ -76,7 +95,7 @@ class SubProperty:
 @dataclass
 class CheckResult:
     id: str
-    status: str
+    status: CheckStatus  # a plain string is accepted and converted
     score: float
     max_score: float
     feedback: str = ""
@@ -88,8 +107,10 @@ class CheckResult:
     fault: Fault | None = None  # derived from the status unless given (see the module docstring)
 
     def __post_init__(self) -> None:
-        if self.status not in CHECK_STATUSES:
-            raise ValueError(f"unknown check status {self.status!r}")
+        try:
+            self.status = CheckStatus(self.status)
+        except ValueError:
+            raise ValueError(f"unknown check status {self.status!r}") from None
         if self.status in (PASSED, SKIPPED):
             self.fault = None
         else:
@@ -98,7 +119,7 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "status": self.status,
+            "status": self.status.value,
             "score": self.score,
             "max_score": self.max_score,
             "feedback": self.feedback,
@@ -134,7 +155,7 @@ SHARE_OF_A_PHASE = frozenset({"student_code"})
 class SubmissionResult:
     submission: str
     sha256: str
-    status: str = GRADED
+    status: SubmissionStatus = GRADED  # a plain string is accepted and converted
     error: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
     # Seconds per phase (warm_up, execute, checks, fl_round) and, within execute, the notebook's
@@ -143,9 +164,13 @@ class SubmissionResult:
     fault: Fault | None = None  # derived unless given (see the module docstring)
 
     def __post_init__(self) -> None:
+        try:
+            self.status = SubmissionStatus(self.status)
+        except ValueError:
+            raise ValueError(f"unknown submission status {self.status!r}") from None
         if self.fault is not None:
             self.fault = Fault(self.fault)
-        elif self.status == ERROR:
+        elif self.status is SubmissionStatus.ERROR:
             self.fault = Fault.GRADER
         if self.fault is None and any(c.fault is Fault.GRADER for c in self.checks):
             self.fault = Fault.GRADER
@@ -177,7 +202,7 @@ class SubmissionResult:
                    fault: Fault = Fault.SUBMISSION) -> SubmissionResult:
         """A submission the grader could not grade: a row with status `error`, never a crash.
         By default the file's fault (unreadable, not a notebook); say `Fault.GRADER` otherwise."""
-        return cls(submission=submission, sha256=sha256, status=ERROR, error=error,
+        return cls(submission=submission, sha256=sha256, status=SubmissionStatus.ERROR, error=error,
                    checks=checks or [], fault=fault)
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,7 +211,7 @@ class SubmissionResult:
             "sha256": self.sha256,
             "score": self.score,
             "max_score": self.max_score,
-            "status": self.status,
+            "status": self.status.value,
             "fault": self.fault.value if self.fault else None,
             "error": self.error,
             "checks": [c.to_dict() for c in self.checks],
