@@ -13,10 +13,19 @@ turns it into an error reply with the student's traceback. Which check calls whi
 declared once, in `grader/checks/registry.py`.
 
 Modules: `plain` (values as plain data, numpy bound before student code loads), `table` (the
-`@probe` decorator and `PROBES`), one module per task.
+`@probe` decorator and `PROBES`), and one module per task, each imported here in name order (a new
+module in this folder is found without being named anywhere).
 """
-from . import task1, task2, task3, task4  # noqa: F401 - each registers its probes
+import importlib
+import os
+
 from .table import PROBES, probe
-from .task1 import IMAGE_BYTES, cifar_like, cifar_like_ids
+
+_HELPERS = ("__init__", "plain", "table")
+for _file in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
+    if _file.endswith(".py") and _file[:-3].isidentifier() and _file[:-3] not in _HELPERS:
+        importlib.import_module(f"{__name__}.{_file[:-3]}")  # registers its probes
+
+from .task1 import IMAGE_BYTES, cifar_like, cifar_like_ids  # noqa: E402 - for the grader side
 
 __all__ = ["IMAGE_BYTES", "PROBES", "cifar_like", "cifar_like_ids", "probe"]
