@@ -15,17 +15,22 @@ Whose fault (`Fault`): every check and every submission says who is to blame for
   failed in the grader. Such a row has status `error`, is never kept in the gradebook (a rerun
   grades it again) and makes `grade` exit with status 2.
 
-grades.json schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); `from_dict` reads schema 1 rows (no `fault`) by deriving it
-from the status, an old `error` row counting as the grader's (so it is graded again, never kept).
+grades.json is described by `grades.schema.json` (next to this module, JSON Schema 2020-12).
+Schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); `from_dict`
+reads schema 1 rows (no `fault`) by deriving it from the status, an old `error` row counting as the
+grader's (so it is graded again, never kept), and refuses any other version with a sentence that
+says what to do.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)
+SCHEMA_PATH = Path(__file__).with_name("grades.schema.json")
 
 
 class CheckStatus(StrEnum):
@@ -66,6 +71,21 @@ def default_fault(status: str) -> Fault | None:
 
 class SchemaError(ValueError):
     """grades.json of a schema version this grader cannot read."""
+
+
+def check_schema_version(version: Any) -> None:
+    """Refuse a grades.json this grader cannot read, saying why and what to do."""
+    readable = ", ".join(map(str, READABLE_SCHEMA_VERSIONS))
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SchemaError(f"grades.json has no integer schema_version (found {version!r}): it "
+                          f"was not written by this grader, which reads versions {readable}")
+    if version > SCHEMA_VERSION:
+        raise SchemaError(f"grades.json has schema_version {version}, newer than this grader's "
+                          f"{SCHEMA_VERSION}: a newer grader wrote it; read it with that one "
+                          "(or update this grader)")
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise SchemaError(f"grades.json has schema_version {version}, older than any this grader "
+                          f"reads ({readable}): grade the submissions again")
 
 
 @dataclass
@@ -253,10 +273,6 @@ class GradingRun:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradingRun:
         """A grades.json read back: schema 1 (before `fault`) and 2; SchemaError otherwise."""
-        version = data.get("schema_version")
-        if version not in READABLE_SCHEMA_VERSIONS:
-            raise SchemaError(f"grades.json has schema_version {version!r}; this grader reads "
-                              f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))} (a newer grader "
-                              "wrote it: read it with that one)")
+        check_schema_version(data.get("schema_version"))
         return cls(submissions=[SubmissionResult.from_dict(s) for s in data.get("submissions", [])],
                    sandbox=dict(data.get("sandbox") or {}), stopped=data.get("stopped"))
