@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.checks.registry import TASK_CHECK_IDS
 from grader.notebook.markers import solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def test_template_fails_every_task_and_the_run():
 def test_one_fault_one_lost_task_check(name):
     """A mistake loses its own task check only (plus notebook_runs if it raises); correct ones lose none."""
     entry = ENTRIES[name]
-    lost = [c for c in make_submissions.TASK_CHECKS if entry["expected"][c] == "failed"]
+    lost = [c for c in TASK_CHECK_IDS if entry["expected"][c] == "failed"]
     if name == "reference.ipynb":
         assert lost == [] and entry["changed_regions"] == []
     elif name.startswith("correct_"):
