@@ -28,6 +28,7 @@ MiB = 1024 ** 2
 
 ISOLATION_MODES = ("auto", "require", "off")
 FL_ROUND_MODES = ("auto", "on", "off")
+FL_ROUND_SIZES = ("full", "small")
 
 _OPTION = "grader.option"  # the key of a dataclass field's metadata that holds its `Declared`
 _GROUP = "grader.options_group"  # ... that marks a nested options dataclass
@@ -84,6 +85,10 @@ declare("notebook_timeout", 900.0, "seconds a whole notebook may run", unit="s",
         flag="--notebook-timeout", parse=float, metavar="S")
 declare("fl_round", "auto", "run the federated round check: auto = only where CUDA is available",
         flag="--fl-round", choices=FL_ROUND_MODES)
+declare("fl_round_size", None, "data of a federated round: full = the course's 25,000/10,000 "
+        "images per client, small = a small synthetic set; both train with the course's epochs, "
+        "batch size and learning rate", flag="--fl-round-size", choices=FL_ROUND_SIZES,
+        shown="full on CUDA, small on the CPU")
 declare("data_dir", None, "real CIFAR-100 folder (cifar-100-python with train and test)",
         flag="--data", parse=Path, metavar="DIR",
         shown="$GRADER_CIFAR100_DIR, else synthetic data; small for a round on CPU")
@@ -139,9 +144,10 @@ declare("keep_dir", None, "keep the round's folders (logs, record) under DIR", f
 declare("round_grace", 10.0, "seconds for the clients to exit after the aggregator ended", unit="s")
 
 # The options of each subcommand (`cli.py`).
-GRADING = ("cell_timeout", "notebook_timeout", "memory_bytes", "isolation", "fl_round", "data_dir",
-           "rubric_path")
-ROUND = ("start_round", "round_deadline", "keep_dir", "memory_bytes", "data_dir", "rubric_path")
+GRADING = ("cell_timeout", "notebook_timeout", "memory_bytes", "isolation", "fl_round",
+           "fl_round_size", "data_dir", "rubric_path")
+ROUND = ("start_round", "round_deadline", "keep_dir", "memory_bytes", "fl_round_size", "data_dir",
+         "rubric_path")
 
 
 def default(name: str) -> Any:

@@ -27,7 +27,7 @@ from .checks.session import ForkServerHost
 from .course import REFERENCE
 from .environment import layout
 from .environment.data import resolve_data_dir
-from .federated import fl_round_check, should_run
+from .federated import RoundSettings, fl_round_check, should_run
 from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
@@ -48,6 +48,7 @@ class Options:
     limits: Limits = group(Limits)
     data_dir: Path | None = option("data_dir")
     fl_round: str = option("fl_round")
+    fl_round_size: str | None = option("fl_round_size")  # None: full on CUDA, small on the CPU
     rubric_path: Path | None = option("rubric_path")
 
     @functools.cached_property
@@ -63,7 +64,9 @@ class Options:
     def fingerprint(self) -> str:
         # `auto` runs the round only where CUDA is: record what it resolved to, so a result
         # graded without the round is not reused on a machine that would run it.
-        parts = [__version__, repr(sorted(self.rubric.points.items())), str(should_run(self.fl_round)),
+        rounds = should_run(self.fl_round)
+        size = str(RoundSettings(size=self.fl_round_size).round_size) if rounds else ""
+        parts = [__version__, repr(sorted(self.rubric.points.items())), str(rounds), size,
                  str(self.data_dir or ""), sha256_of(REFERENCE)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 

@@ -3,9 +3,10 @@
     result = fl_round_check(nb, options)            # a CheckResult("fl_round", ...)
     outcome = run_round(nb, RoundSettings(...))     # the round itself, for the CLI and benchmarks
 
-Modules: `settings` (what a round varies; `--fl-round auto|on|off`), `clients` (the two clients'
-programs), `round` (processes, monitor, deadline, clean-up), `record` (what the grader reads back,
-as plain data), `verdict` (the six parts), `reaper` (the round's marker; kill what is left).
+Modules: `settings` (what a round varies: `--fl-round auto|on|off`, `--fl-round-size`), `clients`
+(the two clients' programs), `round` (processes, monitor, deadline, clean-up), `record` (what the
+grader reads back, as plain data), `verdict` (the six parts), `reaper` (the round's marker; kill
+what is left).
 `sidecar/` holds what runs inside the round's processes and never in the grader: the aggregator
 script, client B's cell runner and client A's `sitecustomize` instrumentation.
 """
@@ -17,21 +18,23 @@ from typing import TYPE_CHECKING
 
 from ..results.model import SKIPPED, CheckResult
 from .round import RoundOutcome, run_round
-from .settings import GradingOptions, RoundSettings, cuda_available, should_run
+from .settings import GradingOptions, RoundSettings, RoundSize, cuda_available, should_run
 from .verdict import CHECK_ID, verdict
 
 if TYPE_CHECKING:
     import nbformat
 
-__all__ = ["CHECK_ID", "GradingOptions", "RoundOutcome", "RoundSettings", "cuda_available", "fl_round_check",
-           "reference_round", "run_round", "settings_from", "should_run", "verdict"]
+__all__ = ["CHECK_ID", "GradingOptions", "RoundOutcome", "RoundSettings", "RoundSize",
+           "cuda_available", "fl_round_check", "reference_round", "run_round", "settings_from",
+           "should_run", "verdict"]
 
 
 def settings_from(options: GradingOptions, **overrides) -> RoundSettings:
-    """Round settings for a grading run's options: the memory limit, and `--data` where CUDA is
-    (on the CPU the round always uses its small synthetic set, or it could not finish in time)."""
+    """Round settings for a grading run's options: the memory limit, `--fl-round-size`, and
+    `--data` for a full-size round (a small one always uses its small synthetic set)."""
+    overrides.setdefault("size", options.fl_round_size)
     settings = RoundSettings(limits=options.limits, **overrides)
-    if settings.on_cuda and options.data_dir is not None:
+    if settings.round_size is RoundSize.FULL and options.data_dir is not None:
         settings = replace(settings, data_dir=options.data_dir)
     return settings
 
@@ -52,7 +55,7 @@ def fl_round_check(nb: nbformat.NotebookNode, options: GradingOptions, **overrid
 
 
 def reference_round(options: GradingOptions) -> tuple[bool, str]:
-    """For `validate`: the reference notebook passes a real round (CPU: small synthetic data).
+    """For `validate`: the reference notebook passes a real round (of `--fl-round-size`).
 
     Runs whatever `--fl-round` says except `off`: course CI proves the final cell works.
     """

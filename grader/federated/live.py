@@ -25,7 +25,7 @@ def watch(notebook: Path, settings: RoundSettings, *, rubric_path: Path | None =
     except NotebookError as exc:
         print(f"fl-round: {exc}", file=out)
         return 2
-    where = "GPU" if settings.on_cuda else "CPU (small synthetic data)"
+    where = f"{'GPU' if settings.on_cuda else 'CPU'} ({settings.round_size} size)"
     print(f"Federated round {settings.start_round} for {notebook} on {where}: your notebook is "
           f"client A, the reference notebook is client B.", file=out, flush=True)
 

@@ -1,9 +1,13 @@
 """What a federated round may vary, and whether to run one at all (`--fl-round auto|on|off`).
 
-On a CUDA machine the round uses the course's data sizes (25,000 training images per client from
-50,000, all 10,000 test images) and hyperparameters. On CPU it uses a small synthetic CIFAR-100
-so a round ends in well under a minute on two cores: the notebook's own hyperparameters (5 epochs,
-batch size 128) are never overridden, because they are the student's code; only the data shrinks.
+The round's size is one setting (`--fl-round-size full|small`; default full on CUDA, small on
+the CPU). `full`: the course's data sizes (25,000 training images per client from 50,000, all
+10,000 test images; `--data` or synthetic). `small`: a small synthetic CIFAR-100 (64 training
+images per client, 300 test images), so a round ends in well under a minute on two cores. Both
+sizes train with the course's hyperparameters (5 epochs, batch size 128, learning rate 0.1 with
+the notebook's schedule): those are the student's code and never overridden; only the data
+shrinks. `train_size`/`test_size` cut either size's data (tests run the full-size path on a few
+hundred images, so on a GPU only the device differs).
 """
 from __future__ import annotations
 
@@ -11,15 +15,26 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ..options import FL_ROUND_MODES, default, group, option
+from ..options import FL_ROUND_MODES, FL_ROUND_SIZES, default, group, option
 from ..sandbox.limits import Limits
 
 if TYPE_CHECKING:
     from ..checks.rubric import Rubric
 
+
+
+class RoundSize(StrEnum):
+    """`--fl-round-size`: the course's data sizes, or the CPU's small synthetic set."""
+
+    FULL = "full"
+    SMALL = "small"
+
+
+assert tuple(RoundSize) == FL_ROUND_SIZES
 DEFAULT_START_ROUND = default("start_round")
 
 COURSE_LEARNING_RATE = 0.1
@@ -38,6 +53,7 @@ class GradingOptions(Protocol):
     limits: Limits
     data_dir: Path | None
     fl_round: str
+    fl_round_size: str | None
 
     @property
     def rubric(self) -> Rubric: ...
@@ -50,7 +66,8 @@ class RoundSettings:
     start_round: int = option("start_round")
     deadline: float | None = option("round_deadline")  # None: by device
     data_dir: Path | None = option("data_dir")  # CIFAR-100 folder (--data); None: synthetic
-    train_size: int | None = None        # synthetic sizes; None: by device
+    size: str | None = option("fl_round_size")  # RoundSize; None: full on CUDA, small on CPU
+    train_size: int | None = None        # synthetic sizes; None: by `size`
     test_size: int | None = None
     cuda: bool | None = None             # None: detect
     limits: Limits = group(Limits)
@@ -62,10 +79,19 @@ class RoundSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.start_round <= 50:
             raise ValueError(f"start_round must be a course round (1-50), got {self.start_round}")
+        if self.size is not None and self.size not in FL_ROUND_SIZES:
+            raise ValueError(f"--fl-round-size must be one of {FL_ROUND_SIZES}, got {self.size!r}")
 
     @property
     def on_cuda(self) -> bool:
         return cuda_available() if self.cuda is None else self.cuda
+
+    @property
+    def round_size(self) -> RoundSize:
+        """`size`, or by device: full on CUDA, small on the CPU."""
+        if self.size is not None:
+            return RoundSize(self.size)
+        return RoundSize.FULL if self.on_cuda else RoundSize.SMALL
 
     @property
     def round_deadline(self) -> float:
@@ -76,7 +102,7 @@ class RoundSettings:
     def synthetic_sizes(self) -> tuple[int, int]:
         from ..environment.data import DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE
 
-        if self.on_cuda:
+        if self.round_size is RoundSize.FULL:
             train, test = DEFAULT_TRAIN_SIZE, DEFAULT_TEST_SIZE
         else:
             train, test = CPU_TRAIN_SIZE, CPU_TEST_SIZE
