@@ -12,7 +12,8 @@ On Kaggle the notebook read its inputs from `/kaggle/input`. The grader rewrites
       work/  home/  tmp/                      cwd, HOME and TMPDIR of the student process
 
 `student_env` gives the variables a student process needs and nothing from the grader's own
-environment, so no grader setting or secret leaks into student code.
+environment but the GPUs it may use (`CUDA_VISIBLE_DEVICES`), so no grader setting or secret
+leaks into student code.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 
 KAGGLE_INPUT = "/kaggle/input"
 COURSE_YAML = SITE_DIR / "edge_ai_w5_course.yml"
+PASSED_THROUGH = ("CUDA_VISIBLE_DEVICES",)
+"""Variables of the grader's environment that student processes (kernels, check workers, the
+round's clients) get too: which GPUs they may use."""
 SITE_MODULES = ("sedna", "cifar100_resnets.py", "edge_ai_w5_sedna_configuration.py",
                 "edge_ai_w5_course.yml")
 DEFAULT_AGG_IP = "127.0.0.1"
@@ -143,6 +147,8 @@ def student_env(
     bytecode writing is off so imports do not write into the site or the venv; HOME and TMPDIR lie
     in the run directory; Hugging Face libraries (imported by Plato) are told to stay offline.
     `client_id` (federated clients: 1..N) becomes `GRADER_CLIENT_ID`; `extra` is added last.
+    The grader's own `CUDA_VISIBLE_DEVICES` passes through when set (`PASSED_THROUGH`): a machine
+    that hands the grader some of its GPUs hands the students the same ones, never others.
     """
     env = {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -162,6 +168,7 @@ def student_env(
         "GRADER_AGG_IP": layout.agg_ip,
         "GRADER_AGG_PORT": str(layout.agg_port),
     }
+    env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
     if client_id is not None:
         env["GRADER_CLIENT_ID"] = str(int(client_id))
     env.update(extra or {})
