@@ -6,7 +6,9 @@
   are the placeholders' `NotImplementedError`;
 - every sample submission gets exactly the per-check outcome its manifest names.
 - the reference joins a real federated round (client A against the reference as client B) and
-  passes `fl_round` (unless `--fl-round off`).
+  passes `fl_round` (unless `--fl-round off`); where the round runs when grading (CUDA, or
+  `--fl-round on`), the fixtures about Tasks 3 and 4 join one too and get the `fl_round` status
+  their manifest row names (`grader.validate_rounds`). The batch itself grades with the round off.
 
 Each grading process checks itself first (`grader.canary`); when the grader cannot grade (a
 canary failed, or any sample is a grader fault), `validate` raises `GraderBroken` (exit status 2)
@@ -14,10 +16,9 @@ instead of reporting findings about material it could not judge.
 """
 from __future__ import annotations
 
-import json
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -25,23 +26,16 @@ import nbformat
 from .batch import grade_batch
 from .canary import GraderBroken
 from .checks import TASK_CHECK_IDS
-from .federated import reference_round
 from .notebook.extract import Definitions
 from .notebook.markers import dumps_notebook, strip_notebook
 from .pipeline import REFERENCE, Options
 from .results.model import GRADED, PASSED, SKIPPED
+from .validate_rounds import Finding, load_manifest, validate_rounds
 
 ROOT = REFERENCE.parent.parent
 TEMPLATE = ROOT / "student_template" / "exercise.ipynb"
 SUBMISSIONS = ROOT / "fixtures" / "submissions"
 TEST_PASSED = "Test passed."
-
-
-@dataclass
-class Finding:
-    item: str
-    ok: bool
-    detail: str
 
 
 def template_in_sync() -> Finding:
@@ -96,13 +90,15 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
 
     out = out or sys.stdout
     findings = [template_in_sync()]
-    manifest = json.loads((SUBMISSIONS / "manifest.json").read_text())
+    manifest = load_manifest(SUBMISSIONS)
     with tempfile.TemporaryDirectory(prefix="validate-") as tmp:
         staging = Path(tmp) / "in"
         staging.mkdir()
         (staging / "reference.ipynb").symlink_to(REFERENCE)
         (staging / "template.ipynb").symlink_to(TEMPLATE)
-        run = grade_batch([staging, SUBMISSIONS], Path(tmp) / "out", options, workers=workers or 2)
+        # The round off here: `validate_rounds` runs the rounds that validate needs, one by one.
+        run = grade_batch([staging, SUBMISSIONS], Path(tmp) / "out", replace(options, fl_round="off"),
+                          workers=workers or 2)
         faulty = sorted((s for s in run.submissions if s.grader_fault), key=lambda s: s.submission)
         if faulty:  # the material was not judged: not a finding about it
             names = ", ".join(s.submission for s in faulty[:5])
@@ -131,7 +127,8 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
                      if sub.check(cid) is None or sub.check(cid).status != want]
             findings.append(Finding(file_name, not wrong and sub.status == GRADED,
                                     "as the manifest says" if not wrong else "; ".join(wrong)))
-    findings.append(Finding("reference federated round", *reference_round(options)))
+    findings += validate_rounds(options, manifest, SUBMISSIONS, jobs=workers or 2,
+                                say=lambda line: print(line, file=out, flush=True))
     width = max(len(f.item) for f in findings)
     for f in findings:
         print(f"{'ok  ' if f.ok else 'FAIL'}  {f.item:<{width}}  {f.detail}", file=out)
