@@ -29,6 +29,7 @@ MiB = 1024 ** 2
 ISOLATION_MODES = ("auto", "require", "off")
 FL_ROUND_MODES = ("auto", "on", "off")
 FL_ROUND_SIZES = ("full", "small")
+FL_ROUND_SIZE_CHOICES = ("auto", *FL_ROUND_SIZES)
 
 _OPTION = "grader.option"  # the key of a dataclass field's metadata that holds its `Declared`
 _GROUP = "grader.options_group"  # ... that marks a nested options dataclass
@@ -85,10 +86,10 @@ declare("notebook_timeout", 900.0, "seconds a whole notebook may run", unit="s",
         flag="--notebook-timeout", parse=float, metavar="S")
 declare("fl_round", "auto", "run the federated round check: auto = only where CUDA is available",
         flag="--fl-round", choices=FL_ROUND_MODES)
-declare("fl_round_size", None, "data of a federated round: full = the course's 25,000/10,000 "
-        "images per client, small = a small synthetic set; both train with the course's epochs, "
-        "batch size and learning rate", flag="--fl-round-size", choices=FL_ROUND_SIZES,
-        shown="full on CUDA, small on the CPU")
+declare("fl_round_size", "auto", "data of a federated round: full = the course's 25,000/10,000 "
+        "images per client, small = a small synthetic set, auto = full on CUDA, small on the CPU; "
+        "both train with the course's epochs, batch size and learning rate",
+        flag="--fl-round-size", choices=FL_ROUND_SIZE_CHOICES)
 declare("data_dir", None, "real CIFAR-100 folder (cifar-100-python with train and test)",
         flag="--data", parse=Path, metavar="DIR",
         shown="$GRADER_CIFAR100_DIR, else synthetic data; small for a round on CPU")

@@ -48,7 +48,7 @@ class Options:
     limits: Limits = group(Limits)
     data_dir: Path | None = option("data_dir")
     fl_round: str = option("fl_round")
-    fl_round_size: str | None = option("fl_round_size")  # None: full on CUDA, small on the CPU
+    fl_round_size: str = option("fl_round_size")
     rubric_path: Path | None = option("rubric_path")
 
     @functools.cached_property

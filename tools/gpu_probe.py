@@ -28,7 +28,7 @@ from grader.checks.rundirs import temporary_run_dirs  # noqa: E402
 from grader.checks.runner import FORK_PRELOAD, SITE_DIR  # noqa: E402
 from grader.checks.session import ForkServerHost, FreshHost, Session, WorkerLost  # noqa: E402
 from grader.notebook.execute import execute  # noqa: E402
-from grader.sandbox.process import Limits  # noqa: E402
+from grader.sandbox.limits import Limits  # noqa: E402
 
 TAG = "GPU-PROBE "
 SNIPPET = f"""\

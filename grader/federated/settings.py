@@ -1,8 +1,8 @@
 """What a federated round may vary, and whether to run one at all (`--fl-round auto|on|off`).
 
-The round's size is one setting (`--fl-round-size full|small`; default full on CUDA, small on
-the CPU). `full`: the course's data sizes (25,000 training images per client from 50,000, all
-10,000 test images; `--data` or synthetic). `small`: a small synthetic CIFAR-100 (64 training
+The round's size is one setting (`--fl-round-size full|small`; the default, `auto`, is full on
+CUDA and small on the CPU). `full`: the course's data sizes (25,000 training images per client
+from 50,000, all 10,000 test images; `--data` or synthetic). `small`: a small synthetic CIFAR-100 (64 training
 images per client, 300 test images), so a round ends in well under a minute on two cores. Both
 sizes train with the course's hyperparameters (5 epochs, batch size 128, learning rate 0.1 with
 the notebook's schedule): those are the student's code and never overridden; only the data
@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ..options import FL_ROUND_MODES, FL_ROUND_SIZES, default, group, option
+from ..options import FL_ROUND_MODES, FL_ROUND_SIZE_CHOICES, FL_ROUND_SIZES, default, group, option
 from ..sandbox.limits import Limits
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class GradingOptions(Protocol):
     limits: Limits
     data_dir: Path | None
     fl_round: str
-    fl_round_size: str | None
+    fl_round_size: str
 
     @property
     def rubric(self) -> Rubric: ...
@@ -66,7 +66,7 @@ class RoundSettings:
     start_round: int = option("start_round")
     deadline: float | None = option("round_deadline")  # None: by device
     data_dir: Path | None = option("data_dir")  # CIFAR-100 folder (--data); None: synthetic
-    size: str | None = option("fl_round_size")  # RoundSize; None: full on CUDA, small on CPU
+    size: str = option("fl_round_size")  # full|small; auto: full on CUDA, small on the CPU
     train_size: int | None = None        # synthetic sizes; None: by `size`
     test_size: int | None = None
     cuda: bool | None = None             # None: detect
@@ -79,8 +79,9 @@ class RoundSettings:
     def __post_init__(self) -> None:
         if not 1 <= self.start_round <= 50:
             raise ValueError(f"start_round must be a course round (1-50), got {self.start_round}")
-        if self.size is not None and self.size not in FL_ROUND_SIZES:
-            raise ValueError(f"--fl-round-size must be one of {FL_ROUND_SIZES}, got {self.size!r}")
+        if self.size not in FL_ROUND_SIZE_CHOICES:
+            raise ValueError(f"--fl-round-size must be one of {FL_ROUND_SIZE_CHOICES}, "
+                             f"got {self.size!r}")
 
     @property
     def on_cuda(self) -> bool:
@@ -88,8 +89,8 @@ class RoundSettings:
 
     @property
     def round_size(self) -> RoundSize:
-        """`size`, or by device: full on CUDA, small on the CPU."""
-        if self.size is not None:
+        """`size`, or for `auto` by device: full on CUDA, small on the CPU."""
+        if self.size in FL_ROUND_SIZES:
             return RoundSize(self.size)
         return RoundSize.FULL if self.on_cuda else RoundSize.SMALL
 

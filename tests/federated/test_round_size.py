@@ -23,8 +23,8 @@ FULL = (50_000, 10_000)
 
 
 @pytest.mark.parametrize("cuda, size, expected, sizes", [
-    (True, None, RoundSize.FULL, FULL),
-    (False, None, RoundSize.SMALL, (CPU_TRAIN_SIZE, CPU_TEST_SIZE)),
+    (True, "auto", RoundSize.FULL, FULL),
+    (False, "auto", RoundSize.SMALL, (CPU_TRAIN_SIZE, CPU_TEST_SIZE)),
     (False, "full", RoundSize.FULL, FULL),
     (True, "small", RoundSize.SMALL, (CPU_TRAIN_SIZE, CPU_TEST_SIZE)),
 ])
@@ -51,7 +51,7 @@ def test_the_size_reaches_options_from_the_command_line_and_keys_the_gradebook()
     args = build_parser().parse_args(["grade", "x.ipynb", "--fl-round", "on", "--fl-round-size",
                                       "full"])
     assert _options(args).fl_round_size == "full"
-    assert build_parser().parse_args(["fl-round", "x.ipynb"]).fl_round_size is None
+    assert build_parser().parse_args(["fl-round", "x.ipynb"]).fl_round_size == "auto"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["grade", "x.ipynb", "--fl-round-size", "huge"])
     # a result graded with one size is not reused for the other; without rounds the size is moot
