@@ -104,3 +104,14 @@ def test_an_outcome_other_than_the_manifests_is_a_failed_finding_that_says_both(
     raised = findings[f"{broken} federated round"]
     assert not raised.ok and "the aggregator could not start" in raised.detail
     assert sum(not f.ok for f in findings.values()) == 3
+
+
+def test_the_rounds_run_in_pool_processes_and_come_back_by_name():
+    # `--fl-round off` makes each pool process's check answer at once (no round): what is
+    # tested is the pool itself (options and notebooks go out, plain results come back).
+    from grader.validate_rounds import _run
+
+    samples = dict(sorted(round_samples(MANIFEST).items())[:3])
+    results = _run(samples, Options(fl_round="off"), SUBMISSIONS, jobs=2, check=None)
+    assert list(results) == list(samples)
+    assert all(isinstance(r, CheckResult) and r.status == "skipped" for r in results.values())
