@@ -37,6 +37,8 @@ def preserved() -> Iterator[None]:
     argv = list(sys.argv)
     cwd = os.getcwd()
     plato = _plato_config_state()
+    # Plato's Config() parses sys.argv; a Jupyter kernel's `-f kernel.json` would make it exit.
+    sys.argv[:] = argv[:1]
     try:
         yield
     finally:
