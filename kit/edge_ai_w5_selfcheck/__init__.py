@@ -37,8 +37,11 @@ def _display(results: Results) -> None:
         from IPython import get_ipython
         from IPython.display import display
 
-        if get_ipython() is not None and "IPKernelApp" in get_ipython().config:
+        shell = get_ipython()
+        if shell is not None and "IPKernelApp" in shell.config:
             display(results)
+            # the same cell's `check()` as its last expression would show the table again
+            results.mark_shown(shell.execution_count)
             return
     except ImportError:
         pass

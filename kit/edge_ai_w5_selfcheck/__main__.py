@@ -22,6 +22,10 @@ def main(argv=None) -> int:
     if not args.notebook.is_file():
         print(f"no such notebook: {args.notebook}", file=sys.stderr)
         return 2
+    if not args.data and not Path("/kaggle/input").is_dir():
+        print("note: /kaggle/input does not exist here and no --data DIR was given: the cells that "
+              "read the course's inputs will fail, and what they define will be missing.",
+              file=sys.stderr)
     try:
         from edge_ai_w5_selfcheck.terminal import run_notebook
         text, results = run_notebook(args.notebook, args.data, args.timeout, tuple(args.check))

@@ -52,6 +52,18 @@ class Results:
     def passed(self) -> bool:
         return bool(self.checks) and all(c.passed for c in self.checks)
 
+    def mark_shown(self, execution_count) -> None:
+        object.__setattr__(self, "_shown_in", execution_count)
+
+    def _ipython_display_(self) -> None:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        shell = get_ipython()
+        if shell is not None and getattr(self, "_shown_in", None) == shell.execution_count:
+            return  # check() has shown it in this cell already
+        display(HTML(self._repr_html_()))
+
     def __getitem__(self, check_id: str) -> CheckResult:
         for check in self.checks:
             if check.id == check_id:
