@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import example, given, seed
+from hypothesis import given, seed
 
 from grader.checks.registry import REGISTRY
 from grader.checks.cases import ChoiceCase, ClientRounds, SizeCase

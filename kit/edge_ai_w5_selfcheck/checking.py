@@ -1,7 +1,7 @@
 """Runs each check of the kit's data file against a namespace (the student's kernel)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from edge_ai_w5_selfcheck import (rules_task1, rules_task1_sizes, rules_task2, rules_task3,
                                   rules_task4)

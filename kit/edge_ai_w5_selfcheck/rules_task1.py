@@ -16,10 +16,8 @@ from edge_ai_w5_selfcheck.canonical import matches
 from edge_ai_w5_selfcheck.exam import decode_array
 from edge_ai_w5_selfcheck.observe import (Raised, call, ordinal, plain_array, plural, positions,
                                           short_repr, type_name, values)
-from edge_ai_w5_selfcheck.results import PropertyResult
 
 TITLE = "parallel_seeded_choice"
-IMAGE_BYTES, LABEL_OFFSET = 3072, 1000
 
 
 @dataclass
