@@ -22,8 +22,9 @@ import nbformat  # noqa: E402
 
 from grader.checks.rundirs import temporary_run_dirs  # noqa: E402
 from grader.course import REFERENCE  # noqa: E402
-from grader.checks.runner import SITE_DIR, RunnerOptions, run_check  # noqa: E402
-from grader.checks.session import FreshHost  # noqa: E402
+from grader.checks.runner import RunnerOptions, run_check  # noqa: E402
+from grader.environment.layout import SITE_DIR  # noqa: E402
+from grader.sandbox.hosts import FreshHost  # noqa: E402
 from grader.checks.task1 import SEEDED_CHOICE  # noqa: E402
 from grader.checks.task3 import LR_SCHEDULE  # noqa: E402
 from grader.checks.task4 import EXTRA_TEST, LOAD_PAYLOAD  # noqa: E402

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks.session import ForkServerHost
 from .pipeline import REFERENCE, Grader
 from .results.model import GRADED, PASSED, SKIPPED, SubmissionResult
+from .sandbox.hosts import Host
 
 RECHECK_AFTER = 2
 """Consecutive submissions whose processes could not start, after which a process checks itself
@@ -111,10 +111,10 @@ class Canary:
         result.timings["canary"] = self.seconds
 
 
-def verdict(result: SubmissionResult, host) -> list[str]:
+def verdict(result: SubmissionResult, host: Host) -> list[str]:
     """What kept the canary from full marks, one line each ([] when it passed)."""
     problems = []
-    if isinstance(host, ForkServerHost) and host.failure is not None:
+    if host.failure is not None:
         problems.append(f"- the fork server (kernels and check workers) could not start: "
                         f"{host.failure}")
     if result.status != GRADED:

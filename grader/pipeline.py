@@ -23,7 +23,6 @@ import nbformat
 from . import __version__
 from .checks import RUBRIC_IDS, RunnerOptions, open_host, run_checks
 from .checks.rubric import Rubric, load_rubric
-from .checks.session import ForkServerHost
 from .course import REFERENCE
 from .environment import layout
 from .environment.data import resolve_data_dir
@@ -147,13 +146,13 @@ class Grader:
         work = Path(tempfile.mkdtemp(prefix="grade-", dir=self._root))
         try:
             run = _student_run(work / "notebook", options)
-            waited = self.host.warm_up() if isinstance(self.host, ForkServerHost) else 0.0
+            waited = self.host.warm_up()
             if waited:  # the first submission of a process waits for the server's imports
                 timings["warm_up"] = waited
             began = time.monotonic()
             execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(),
                                 limits=options.limits, cell_timeout=options.cell_timeout,
-                                total_timeout=options.notebook_timeout, fork_host=self._fork_host())
+                                total_timeout=options.notebook_timeout, host=self.host)
             timings["execute"] = time.monotonic() - began
             timings["student_code"] = sum(cell.seconds for cell in execution.cells)
             if execution.launch_error is not None:  # no student code ran: not theirs to carry
@@ -182,8 +181,7 @@ class Grader:
             timings["checks"] = time.monotonic() - began
         finally:
             shutil.rmtree(work, ignore_errors=True)
-            if isinstance(self.host, ForkServerHost):
-                self.host.kill_strays()  # nothing of this submission may see the next one
+            self.host.kill_strays()  # nothing of this submission may see the next one
         checks.append(notebook_runs(execution, options.rubric))
         checks.append(fl_round_check(nb, options if fl_round else dataclasses.replace(
             options, fl_round="off")))
@@ -198,10 +196,6 @@ class Grader:
         """A fresh worker host (fork server), e.g. after processes stopped starting."""
         self.host.close()
         self.host = open_host(self._server_run, self.runner_options)
-
-    def _fork_host(self):
-        """The fork server for kernels, unless it could not start (then: ordinary kernels)."""
-        return self.host if isinstance(self.host, ForkServerHost) and self.host.failure is None else None
 
 
 def grade_notebook(path: Path, options: Options, *, name: str | None = None,

@@ -11,7 +11,7 @@ import pytest
 
 from grader.batch import exit_status
 from grader.checks.runner import RunnerOptions, run_check
-from grader.checks.session import FreshHost
+from grader.sandbox.hosts import FreshHost
 from grader.checks.spec import CheckSpec, Failure, Observation, Property
 from grader.render.class_report import summarize
 from grader.render.gradescope import gradescope_results

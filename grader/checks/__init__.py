@@ -17,7 +17,7 @@ from typing import Iterable
 from grader.checks.registry import REGISTRY, RUBRIC_IDS, TASK_CHECK_IDS, TASK_SPECS
 from grader.checks.rubric import Rubric, RubricError, load_rubric
 from grader.checks.runner import RunnerOptions, make_host, run_specs
-from grader.checks.session import RunDirFactory, WorkerHost
+from grader.sandbox.hosts import Host, RunDirFactory
 from grader.checks.spec import CheckSpec
 from grader.results.model import CheckResult
 
@@ -40,7 +40,7 @@ def select(only: Iterable[str] | None = None) -> list[CheckSpec]:
 def run_checks(student, reference, *, run_dir_factory: RunDirFactory | None = None,
                rubric: Rubric | None = None, only: set[str] | None = None,
                options: RunnerOptions | None = None,
-               host: WorkerHost | None = None) -> list[CheckResult]:
+               host: Host | None = None) -> list[CheckResult]:
     """Run the task checks on `student` against `reference`.
 
     `options` tunes timeouts and bounds (defaults: 10 s per call, fork server on); `host` lets
@@ -59,7 +59,7 @@ def run_checks(student, reference, *, run_dir_factory: RunDirFactory | None = No
                      options=options, host=host)
 
 
-def open_host(run_dir_factory: RunDirFactory, options: RunnerOptions | None = None) -> WorkerHost:
+def open_host(run_dir_factory: RunDirFactory, options: RunnerOptions | None = None) -> Host:
     """A worker host to share across many `run_checks(..., host=host)` calls (a batch): the
     fork server imports the course stack once for all submissions instead of once per call.
     Its own run directory comes from `run_dir_factory` (keep that directory for the batch).

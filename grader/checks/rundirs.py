@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from grader.checks.session import RunDirFactory
+from grader.sandbox.hosts import RunDirFactory
 from grader.environment import data as cifar
 from grader.environment import layout
 

@@ -1,11 +1,11 @@
-"""The one runner behind every check: worker lifetime, timeouts, Hypothesis settings, scoring.
+"""The one runner behind every check: worker lifetime, time budget, scoring.
 
 For each check: if a needed definition is missing, the check fails right away. Otherwise the
 runner builds the check's program (the student's definitions, earlier tasks' names from the
-reference), starts a worker for it and tries each property in turn: its explicit examples first,
-then what Hypothesis draws, with the same derandomized settings for everyone. A property fails on
-the first input that breaks it (Hypothesis shrinks that input); the check's score is the share of
-properties that held times the rubric's points.
+reference), starts a worker for it and tries each property in turn (`trial.py`): its explicit
+examples first, then what Hypothesis draws, with the same derandomized settings for everyone. A
+property fails on the first input that breaks it (Hypothesis shrinks that input); the check's
+score is the share of properties that held times the rubric's points.
 
 One fault costs one check: a student exception fails the property it happened in; a timeout or a
 dead worker fails that property with a sentence about it, and the next property gets a fresh
@@ -16,35 +16,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
-
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from typing import Any, Iterable
 
 from grader.checks import feedback
-from grader.checks.session import (FreshHost, ForkServerHost, HarnessError, RunDirFactory,
-                                   Session, WorkerHost, WorkerLost)
 from grader.checks.rubric import Rubric
-from grader.checks.spec import CheckContext, CheckSpec, Failure, Property
-from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexample, SubProperty
+from grader.checks.session import Session
+from grader.checks.spec import CheckContext, CheckSpec
+from grader.checks.trial import PropertyOutcome, exam, run_property
+from grader.environment.layout import SITE_DIR
+from grader.environment.preload import AFTER_FORK, FORK_PRELOAD
 from grader.options import group, option
+from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexample, SubProperty
+from grader.sandbox.errors import HarnessError
+from grader.sandbox.hosts import ForkServerHost, FreshHost, Host, RunDirFactory
 from grader.sandbox.limits import Limits
-
-SITE_DIR = Path(__file__).resolve().parent.parent / "environment" / "site"
-# Hypothesis' seed for every search. Derandomized runs would seed from the test function's
-# source text, so any edit of this module would change every student's exam; this pins it.
-EXAM_SEED = 5
-
-# What a fork server imports before forking workers: the course stack the graded cells import.
-# The configuration module comes first (Plato reads its YAML on import).
-FORK_PRELOAD = ("numpy", "edge_ai_w5_sedna_configuration", "torch", "torchvision",
-                "torchvision.transforms", "PIL.Image", "imgaug.augmenters", "plato.config",
-                "plato.trainers.basic", "plato.trainers.registry", "plato.clients.simple",
-                "plato.clients.registry", "unittest.mock",
-                # ... and what notebook kernels forked from the same server need, including
-                # what a kernel would otherwise import while it starts (its debugger: ~0.15 s).
-                "matplotlib.pyplot", "matplotlib.backends.backend_agg", "nest_asyncio",
-                "cifar100_resnets", "ipykernel.kernelapp", "ipykernel.ipkernel",
-                "ipykernel.debugger", "IPython.core.completerlib")
 
 
 @dataclass(frozen=True)
@@ -62,79 +47,18 @@ class RunnerOptions:
     site_dir: Path = SITE_DIR
 
 
-def hypothesis_settings(max_examples: int) -> settings:
-    """The same exam for everyone: derandomized, no example database, no deadline."""
-    _pin_hypothesis_constants()
-    return settings(
-        derandomize=True,
-        database=None,
-        max_examples=max_examples,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-        verbosity=Verbosity.quiet,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-    )
-
-
 def make_host(specs: Iterable[CheckSpec], run_dir_factory: RunDirFactory,
-              options: RunnerOptions) -> WorkerHost:
+              options: RunnerOptions) -> Host:
     """A fork server when some check needs the course stack, else fresh workers."""
     if options.fork_server and any(spec.preload for spec in specs):
         return ForkServerHost(options.site_dir, options.limits, run_dir_factory, FORK_PRELOAD,
                               startup_timeout=max(options.load_timeout, 60.0),
-                              fallback=FreshHost(options.site_dir, options.limits))
+                              fallback=FreshHost(options.site_dir, options.limits),
+                              after_fork=AFTER_FORK)
     return FreshHost(options.site_dir, options.limits)
 
 
-def _pin_hypothesis_constants() -> None:
-    """Keep the exam independent of which modules the grading process happens to have loaded.
-
-    Hypothesis (6.13x+) sometimes draws literals collected from "local" modules (anything not in
-    site-packages or the stdlib) of the running process. `grade`, `check`, batch workers and the
-    tests load different modules, so derandomized runs would still differ between them. This
-    empties that pool (Hypothesis' own built-in constants stay). Private API: if a future
-    Hypothesis renames it, nothing is patched and only this guarantee is lost.
-    """
-    try:
-        from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
-    except ImportError:  # pragma: no cover - older or newer Hypothesis
-        return
-    if getattr(providers, "_get_local_constants", None) is None \
-            or getattr(providers._get_local_constants, "pinned_by_grader", False):
-        return
-    empty = Constants()
-
-    def no_local_constants() -> Constants:
-        return empty
-
-    no_local_constants.pinned_by_grader = True
-    providers._get_local_constants = no_local_constants
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if cache is not None:  # drop pools computed before the pin (an LRUCache has no clear())
-        providers.CONSTANTS_CACHE = type(cache)(1024)
-
-
-@dataclass
-class PropertyOutcome:
-    name: str
-    held: bool
-    failure: Failure | None = None
-    case: Any = None
-    tried: int = 0
-
-
-class _Failed(Exception):
-    """Raised inside the Hypothesis test when a property fails; the details are recorded aside."""
-
-
-class _OutOfTime(BaseException):
-    """The check's time budget is spent; aborts Hypothesis like WorkerLost does."""
-
-
-def run_check(spec: CheckSpec, student, reference, *, points: float, host: WorkerHost,
+def run_check(spec: CheckSpec, student, reference, *, points: float, host: Host,
               run_dir_factory: RunDirFactory, options: RunnerOptions,
               partial_credit: bool = True) -> CheckResult:
     started = time.monotonic()
@@ -172,8 +96,10 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Worke
                              until=deadline)
         outcomes = []
         for prop, cases in zip(spec.properties, exams):
-            outcomes.append(_run_property(spec, prop, cases, context, deadline, max_examples,
-                                          options))
+            outcomes.append(run_property(spec, prop, cases, context, deadline=deadline,
+                                         max_examples=max_examples,
+                                         call_timeout=options.call_timeout,
+                                         check_budget=options.check_budget))
     except Exception as exc:  # noqa: BLE001 - the grader's fault: this check only
         return result(ERROR, 0.0, feedback.grader_error(spec.title, exc))
     finally:
@@ -257,118 +183,9 @@ def _property_message(spec: CheckSpec, outcome: PropertyOutcome,
     return outcome.failure.message
 
 
-def _search(prop: Property, max_examples: int, visit: Callable[[Any], None]) -> None:
-    """Give `visit` the property's inputs: its examples in order, then what Hypothesis draws.
-    An input `visit` rejects (by raising) ends the search once Hypothesis has shrunk it."""
-    def test(case: Any) -> None:
-        visit(case)
-
-    if prop.strategy is None:
-        for case in prop.examples:
-            visit(case)
-        return
-    wrapped = given(case=prop.strategy())(test)
-    for case in reversed(prop.examples):  # the first example runs first
-        wrapped = example(case=case)(wrapped)
-    seed(EXAM_SEED)(hypothesis_settings(max_examples)(wrapped))()
-
-
-_EXAMS: dict[tuple[int, int], tuple[Property, tuple[Any, ...]]] = {}
-
-
-def exam(prop: Property, max_examples: int) -> tuple[Any, ...]:
-    """The inputs a search meets when every input passes, in order (computed once per process).
-
-    Derandomized Hypothesis draws each input from the ones before and a fixed seed, never from
-    the test's verdicts, so up to the first failure every submission meets exactly these. The
-    runner judges them without Hypothesis and searches (to shrink) only when one fails.
-    """
-    key = (id(prop), max_examples)
-    if key not in _EXAMS:  # the entry keeps `prop` alive, so its id cannot be reused
-        cases: list[Any] = []
-        _search(prop, max_examples, cases.append)
-        _EXAMS[key] = (prop, tuple(cases))
-    return _EXAMS[key][1]
-
-
-def _run_property(spec: CheckSpec, prop: Property, cases: tuple[Any, ...], context: CheckContext,
-                  deadline: float, max_examples: int, options: RunnerOptions) -> PropertyOutcome:
-    outcome = PropertyOutcome(prop.name, held=True)
-    if time.monotonic() > deadline:
-        return PropertyOutcome(prop.name, False, Failure(
-            f"{prop.name}: not checked, the check's time budget of {options.check_budget:g} s "
-            "was used up by earlier properties."))
-
-    def visit(case: Any) -> None:
-        if time.monotonic() > deadline:
-            raise _OutOfTime()
-        outcome.tried += 1
-        failure = _evaluate(spec, prop, context, case, options)
-        if failure is not None:
-            outcome.held, outcome.failure, outcome.case = False, failure, case
-            raise _Failed()
-
-    try:
-        try:
-            for case in cases:
-                visit(case)
-        except _Failed:
-            if prop.strategy is None:
-                raise
-            # The same search again, from the start, shrinks what failed: the inputs up to
-            # this one are the exam's, answered from the session's memory.
-            found = outcome.failure, outcome.case
-            outcome.held, outcome.tried = True, 0
-            _search(prop, max_examples, visit)
-            outcome.held = False  # the search passed (code that is not deterministic)
-            outcome.failure, outcome.case = found
-    except _Failed:
-        pass
-    except WorkerLost as lost:
-        outcome.held = False
-        case = getattr(lost, "case", None)
-        where = spec.describe(case) if case is not None else ""
-        outcome.case = case
-        outcome.failure = Failure(feedback.lost(spec.title, lost.reason, lost.detail, where,
-                                                options.call_timeout),
-                                  expected="a result", actual=_lost_actual(lost),
-                                  key=("lost", lost.reason))
-    except _OutOfTime:
-        if outcome.held:
-            outcome.held = False
-            outcome.failure = Failure(
-                f"{prop.name}: not finished, the check's time budget of "
-                f"{options.check_budget:g} s ran out (is your code very slow?).")
-    except Exception:
-        if outcome.held:  # Hypothesis complained without a recorded failure: our problem
-            raise
-        # e.g. Hypothesis' Flaky: the recorded failure stands.
-    return outcome
-
-
-def _lost_actual(lost: WorkerLost) -> str:
-    return {"timeout": "no result (stopped after the time limit)",
-            "died": "no result (the worker process ended)"}.get(lost.reason, lost.detail)
-
-
-def _evaluate(spec: CheckSpec, prop: Property, context: CheckContext, case: Any,
-              options: RunnerOptions) -> Failure | None:
-    try:
-        observation = spec.observe(context, case)
-    except WorkerLost as lost:
-        lost.case = case
-        raise
-    if observation.error is not None:
-        error = observation.error
-        return Failure(feedback.raised(spec.title, error, spec.describe(case)),
-                       expected="a result", actual=f"{error.type}: {error.message}",
-                       key=("raised", error.type, error.where))
-    return prop.holds(case, observation)
-
-
 def run_specs(specs: Iterable[CheckSpec], student, reference, *, rubric: Rubric,
               run_dir_factory: RunDirFactory, options: RunnerOptions | None = None,
-              host: WorkerHost | None = None) -> list[CheckResult]:
+              host: Host | None = None) -> list[CheckResult]:
     """Run `specs` in order with one shared worker host (closed here unless given)."""
     specs = list(specs)
     options = options or RunnerOptions()

@@ -35,6 +35,7 @@ from ..course import REFERENCE
 from ..environment import layout
 from ..environment.data import resolve_data_dir, synthetic_dir
 from ..notebook.execute import Execution, execute
+from ..sandbox.logs import tail_text
 from ..sandbox.process import SharedNetwork, spawn, stop
 from . import clients
 from .reaper import MARKER_VARIABLE, kill_marked
@@ -202,8 +203,8 @@ def run_round(nb: nbformat.NotebookNode, settings: RoundSettings | None = None, 
         outcome.record = AggregatorRecord.read(record_dir)
         outcome.record.load_vectors()
         outcome.hook = HookLog.read(hook_log)
-        outcome.b_log = _tail(runs["client-b"].root / "client-b.log")
-        outcome.aggregator_log = _tail(runs["aggregator"].root / "aggregator.log")
+        outcome.b_log = tail_text(runs["client-b"].root / "client-b.log", LOG_TAIL)
+        outcome.aggregator_log = tail_text(runs["aggregator"].root / "aggregator.log", LOG_TAIL)
         outcome.seconds = time.monotonic() - began
         outcome.timings = _timings(outcome.record, wall0, outcome.seconds)
         if settings.keep_dir is None:
@@ -354,16 +355,6 @@ def _sizes(data_dir: Path) -> tuple[int, int]:
         with open(data_dir / split, "rb") as handle:  # the instructor's CIFAR-100 (--data), trusted
             sizes.append(len(pickle.load(handle, encoding="bytes")[b"fine_labels"]))
     return sizes[0], sizes[1]
-
-
-def _tail(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            handle.seek(max(0, handle.tell() - LOG_TAIL))
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _timings(record: AggregatorRecord, wall0: float, total: float) -> dict[str, float]:

@@ -34,7 +34,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int, Type
 
 from ..options import default
-from ..sandbox.process import Limits, describe_error, kill_group, log_head, sandboxed_command
+from ..sandbox.hosts import Host
+from ..sandbox.logs import log_head
+from ..sandbox.process import Limits, describe_error, kill_group, sandboxed_command
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -118,23 +120,20 @@ class ForkedProcess:
 KERNEL_LOG = "kernel.log"
 
 
-class LoggedProvisioner(LocalProvisioner):
-    """Starts the kernel (through the sandbox launcher) with its output in `cwd/kernel.log`,
-    where a failed start can be read back, instead of the grader's terminal."""
-
-    async def launch_kernel(self, cmd, **kwargs):
-        with open(Path(kwargs["cwd"]) / KERNEL_LOG, "ab") as log:
-            kwargs.update(stdout=log, stderr=subprocess.STDOUT)
-            return await super().launch_kernel(cmd, **kwargs)
-
-
-class ForkedKernelProvisioner(LocalProvisioner):
-    """Starts the kernel as a fork of the warm fork server instead of a new interpreter."""
+class HostedProvisioner(LocalProvisioner):
+    """Starts the kernel as the manager's host says: a fork of its warm fork server when it
+    forks kernels, else a new interpreter through the sandbox launcher. Either way its output
+    goes to `cwd/kernel.log`, where a failed start can be read back, not the grader's terminal."""
 
     async def launch_kernel(self, cmd, **kwargs):
         km = self.parent
-        pid = km.fork_host.fork_kernel(Path(kwargs["cwd"]), kwargs["env"], Path(km.connection_file),
-                                       Path(kwargs["cwd"]) / KERNEL_LOG)
+        log_path = Path(kwargs["cwd"]) / KERNEL_LOG
+        pid = None if km.process_host is None else km.process_host.fork_kernel(
+            Path(kwargs["cwd"]), kwargs["env"], Path(km.connection_file), log_path)
+        if pid is None:
+            with open(log_path, "ab") as log:
+                kwargs.update(stdout=log, stderr=subprocess.STDOUT)
+                return await super().launch_kernel(cmd, **kwargs)
         self.process = ForkedProcess(pid)
         self.pid = self.pgid = pid
         return self.connection_info
@@ -172,13 +171,14 @@ class PromptKernelClient(AsyncKernelClient):
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel with the student environment only: forked from the fork server when one is
-    given (the course stack already imported), else started through the sandbox launcher."""
+    """A kernel with the student environment only, started by `HostedProvisioner`: forked
+    when the host forks kernels (the course stack already imported), else through the sandbox
+    launcher."""
 
     client_factory = Type(PromptKernelClient, klass=AsyncKernelClient)
     sandbox_env = Dict(help="The complete environment of the kernel process")
     sandbox_limits = Any(Limits(), help="grader.sandbox.process.Limits")
-    fork_host = Any(None, allow_none=True, help="grader.checks.session.ForkServerHost or None")
+    process_host = Any(None, allow_none=True, help="grader.sandbox.hosts.Host or None")
 
     def format_kernel_cmd(self, extra_arguments=None):
         return sandboxed_command(super().format_kernel_cmd(extra_arguments), self.sandbox_limits)
@@ -186,9 +186,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = dict(self.sandbox_env)
         if self.provisioner is None:
-            kind = ForkedKernelProvisioner if self.fork_host is not None else LoggedProvisioner
-            self.provisioner = kind(kernel_id=self.kernel_id or str(uuid.uuid4()),
-                                    kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner = HostedProvisioner(kernel_id=self.kernel_id or str(uuid.uuid4()),
+                                                 kernel_spec=self.kernel_spec, parent=self)
             self.kernel_id = self.provisioner.kernel_id
         return await super()._async_pre_start_kernel(**kw)
 
@@ -223,20 +222,20 @@ class CappedClient(NotebookClient):
 def execute(nb: nbformat.NotebookNode, *, run_dir: Path, env: dict[str, str], limits: Limits,
             cell_timeout: float = default("cell_timeout"),
             total_timeout: float = default("notebook_timeout"),
-            max_output_bytes: int = 100_000, fork_host=None) -> Execution:
-    """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel, forked
-    from `fork_host` (a warm fork server) when given."""
+            max_output_bytes: int = 100_000, host: Host | None = None) -> Execution:
+    """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel, forked by
+    `host` when it forks kernels (a warm fork server), else started anew."""
     return asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout,
-                                max_output_bytes, fork_host))
+                                max_output_bytes, host))
 
 
 async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes,
-                   fork_host) -> Execution:
+                   host) -> Execution:
     nb = nbformat.from_dict(nb)
     # IPC (Unix sockets in the run directory) instead of TCP: works across network namespaces
     # and leaves no kernel port open on the machine.
     km = SandboxedKernelManager(kernel_name="python3", sandbox_env=env, sandbox_limits=limits,
-                                fork_host=fork_host, transport="ipc", ip=str(run_dir / "kernel"),
+                                process_host=host, transport="ipc", ip=str(run_dir / "kernel"),
                                 connection_file=str(run_dir / "kernel.json"))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
                           interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",

@@ -14,7 +14,6 @@ Grader-side API (this module, and what it gathers from its neighbours):
 * `kill_group(pid)` (`kill.py`): SIGKILL a process group; for a sandbox's launcher also every other
   process of the sandbox (children that left the group with `setsid`). `kill_strays(pid)`:
   everything of the sandbox but its launcher (between two submissions served by one fork server).
-* `log_head(path)`: the first lines of a process's log, for messages about a failed start.
 * `describe_error(ename, evalue)`: an exception's text, naming the memory limit when it was hit.
 * `isolation_status()` / `network_isolation_available()`: what this machine allows (probed once).
 * `SharedNetwork` (`shared_network.py`): one loopback for several sandboxes (the federated round's aggregator and
@@ -37,7 +36,7 @@ from .shared_network import SharedNetwork
 
 __all__ = ["GRADER_PACKAGE", "GiB", "LAUNCHER", "Limits", "MEMORY_LIMIT_EXCEEDED", "MiB",
            "PROJECT_ROOT", "SharedNetwork", "batch_hidden", "default_hidden", "default_keep",
-           "describe_error", "isolation_status", "kill_group", "kill_strays", "log_head",
+           "describe_error", "isolation_status", "kill_group", "kill_strays",
            "network_isolation_available", "sandbox_members", "sandbox_plan", "sandboxed_command",
            "spawn", "stop"]
 
@@ -52,21 +51,6 @@ def spawn(argv: list[str], *, cwd: Path, env: dict[str, str], limits: Limits,
     """Start `argv` sandboxed, as the leader of its own process group, with exactly `env`."""
     return subprocess.Popen(sandboxed_command(argv, limits), cwd=cwd, env=env,
                             start_new_session=True, **popen_kwargs)
-
-
-
-def log_head(path: str | Path | None, lines: int = 5, limit: int = 600) -> str:
-    """The first non-empty lines of a sandboxed process's log, joined by ' | ', or '' (none,
-    unreadable): what a process that failed to start said (the launcher, Python, an import)."""
-    if path is None:
-        return ""
-    try:
-        with open(path, "rb") as handle:
-            text = handle.read(8192).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    first = [line.strip() for line in text.splitlines() if line.strip()][:lines]
-    return " | ".join(first)[:limit]
 
 
 MEMORY_LIMIT_EXCEEDED = "memory limit exceeded"

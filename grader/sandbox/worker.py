@@ -12,10 +12,13 @@ environment and the process group apply):
         one worker: serve requests on the two inherited pipe fds until the request pipe closes.
 
     python -I worker.py --site SITE --fork-server FD [--preload mod1,mod2,...] [--parent PID]
+                        [--after-fork mod:function,...]
         a fork server: import the listed (trusted) modules once, then, for each request on the
         AF_UNIX SEQPACKET socket FD (a JSON header plus three fds: requests, replies, log), fork
         a worker that becomes the leader of its own session, moves into the given working
-        directory and environment, and serves like the first form. Student code only ever runs
+        directory and environment, calls each `--after-fork` function whose module is loaded
+        (the course's configuration reading that environment, say), and serves like the first
+        form. Student code only ever runs
         in the forked children, never in the server, so every check still gets a fresh process;
         the slow imports (torch, torchvision, Plato) are paid once. A request with
         `"kind": "kernel"` (and one fd, the log) forks an IPython kernel on the request's
@@ -262,10 +265,12 @@ def die_with_parent(parent):
         os._exit(1)
 
 
-def fork_server(codec, probes, control_fd, preload):
-    """Import `preload` once, then fork one worker per request on the control socket."""
-    global _SERVER_PID
+def fork_server(codec, probes, control_fd, preload, after_fork=()):
+    """Import `preload` once, then fork one worker per request on the control socket; each fork
+    calls the `after_fork` functions ("module:function") whose module is loaded."""
+    global _SERVER_PID, _AFTER_FORK
     _SERVER_PID = os.getpid()
+    _AFTER_FORK = tuple(after_fork)
     control = socket.socket(fileno=control_fd)
     errors = []
     for module in preload:
@@ -307,6 +312,7 @@ def fork_server(codec, probes, control_fd, preload):
 
 
 _SERVER_PID = None  # this fork server's pid, the parent of every process it forks
+_AFTER_FORK = ()  # "module:function" hooks each fork calls once it has its environment
 
 
 def _enter_student_process(control, log_fd, request):
@@ -326,9 +332,11 @@ def _enter_student_process(control, log_fd, request):
     os.environ.update(request["env"])
     import tempfile
     tempfile.tempdir = None  # pick up this process's TMPDIR
-    configuration = sys.modules.get("edge_ai_w5_sedna_configuration")
-    if configuration is not None and hasattr(configuration, "configure"):
-        configuration.configure()  # this process's environment (aggregator address, YAML)
+    for hook in _AFTER_FORK:  # e.g. a preloaded configuration reading this process's environment
+        module_name, _, function = hook.partition(":")
+        module = sys.modules.get(module_name)
+        if module is not None and hasattr(module, function):
+            getattr(module, function)()
 
 
 def _become_kernel(codec, probes, control, fds, request):
@@ -365,6 +373,7 @@ def main(argv=None):
     parser.add_argument("--fork-server", type=int)
     parser.add_argument("--preload", default="")
     parser.add_argument("--parent", type=int, help="the fork server's parent: it ends with it")
+    parser.add_argument("--after-fork", default="", help="module:function,... each fork calls")
     args = parser.parse_args(argv)
     sys.argv = sys.argv[:1]  # Plato's Config() parses sys.argv with argparse (also on import)
     if args.fork_server is not None:
@@ -373,7 +382,8 @@ def main(argv=None):
     probes = _load_helper("probes")
     _set_sys_path(args.site)
     if args.fork_server is not None:
-        fork_server(codec, probes, args.fork_server, [m for m in args.preload.split(",") if m])
+        fork_server(codec, probes, args.fork_server, [m for m in args.preload.split(",") if m],
+                    [h for h in args.after_fork.split(",") if h])
     else:
         run_worker(codec, probes, args.requests, args.replies)
 

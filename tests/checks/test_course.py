@@ -9,12 +9,13 @@ import nbformat
 import pytest
 
 from grader.checks import RunnerOptions, open_host, run_checks
-from grader.checks.runner import FORK_PRELOAD, run_check
-from grader.checks.session import ForkServerHost
+from grader.checks.runner import run_check
 from grader.checks.task2 import PARTITION
 from grader.checks.task3 import LR_SCHEDULE, scheduled_rate
 from grader.checks.task4 import EXTRA_TEST, LOAD_PAYLOAD
+from grader.environment.preload import FORK_PRELOAD
 from grader.notebook.extract import Definitions
+from grader.sandbox.hosts import ForkServerHost
 from grader.sandbox.process import Limits
 
 from tests.helpers import ROOT

@@ -11,14 +11,16 @@ from grader.checks import feedback
 from grader.checks.cases import ChoiceCase
 from grader.checks.registry import RUBRIC_IDS
 from grader.checks.rubric import RubricError, load_rubric, rubric_from_dict
-from grader.checks.runner import RunnerOptions, hypothesis_settings, run_check
-from grader.checks.session import FreshHost, WorkerLost
+from grader.checks.runner import RunnerOptions, run_check
+from grader.checks.trial import hypothesis_settings
 from grader.checks.spec import CheckSpec, Failure, Observation, Property
 from grader.checks.strategies import ARRAY_KINDS, LIST_KINDS, choice_problems, encoded_rows
 from grader.checks.task1 import describe
 from grader.checks.task1_choice import positions_in, same_values
 from grader.checks.task1_seed import date_problem
 from grader.notebook.extract import Definitions
+from grader.sandbox.errors import LostReason, WorkerLost
+from grader.sandbox.hosts import FreshHost
 from grader.sandbox.process import Limits
 
 STUDENT = Definitions.from_notebook(new_notebook(cells=[new_code_cell("def f(x):\n    return x",
@@ -69,7 +71,7 @@ def test_no_partial_credit_when_the_rubric_says_so(tmp_path):
 def test_a_lost_worker_fails_the_property_with_a_sentence(tmp_path):
     def observe(context, x):
         if x == 3:
-            raise WorkerLost("timeout", "it did not finish in time")
+            raise WorkerLost(LostReason.TIMEOUT, "it did not finish in time")
         return Observation(actual=x)
 
     result = run(fake_spec(observe=observe), tmp_path, call_timeout=2.0)
@@ -108,7 +110,7 @@ def test_a_search_meets_the_exam_up_to_its_first_failure(spec_id):
     """What lets the runner judge the exam without Hypothesis: a failing search has met the
     exam's inputs, in order, up to the failing one (then it shrinks)."""
     from grader.checks import TASK_SPECS
-    from grader.checks.runner import _search, exam
+    from grader.checks.trial import _search, exam
     from grader.sandbox import codec
 
     def key(case):
@@ -135,16 +137,16 @@ def test_a_search_meets_the_exam_up_to_its_first_failure(spec_id):
 
 def test_a_failure_in_the_exam_is_shrunk_by_the_search_and_a_pass_needs_no_search(tmp_path,
                                                                                  monkeypatch):
-    from grader.checks import runner
+    from grader.checks import trial
 
     passing = fake_spec(properties=(
         Property("any", lambda x, obs: None, strategy=lambda: st.integers(0, 10_000)),))
     failing = fake_spec()
     for prop in passing.properties + failing.properties:
-        runner.exam(prop, failing.max_examples)  # recorded by a search of its own, once
+        trial.exam(prop, failing.max_examples)  # recorded by a search of its own, once
     searched = []
-    real_search = runner._search
-    monkeypatch.setattr(runner, "_search", lambda *a: searched.append(a[0].name) or real_search(*a))
+    real_search = trial._search
+    monkeypatch.setattr(trial, "_search", lambda *a: searched.append(a[0].name) or real_search(*a))
     assert run(passing, tmp_path).status == "passed" and searched == []
     result = run(failing, tmp_path)
     assert searched == ["small"] and result.counterexample.input == "with x=100"

@@ -7,12 +7,13 @@ import pytest
 
 from grader.checks import TASK_CHECK_IDS, RunnerOptions
 from grader.checks.reference import reference_function
-from grader.checks.runner import SITE_DIR, run_check, run_specs
+from grader.checks.runner import run_check, run_specs
 from grader.checks.rubric import load_rubric
-from grader.checks.session import FreshHost
 from grader.checks.task1 import SEEDED_CHOICE
 from grader.checks.task1_seed import RANDOM_SEED
+from grader.environment.layout import SITE_DIR
 from grader.notebook.extract import Definitions
+from grader.sandbox.hosts import FreshHost
 from grader.sandbox.process import Limits
 
 from tests.helpers import ROOT, definitions

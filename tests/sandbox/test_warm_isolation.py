@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from grader.pipeline import Grader, Options
+from grader.sandbox.hosts import ForkServerHost
 
 from tests.helpers import ROOT, notebook
 
@@ -41,7 +42,8 @@ def test_module_level_monkeypatching_does_not_reach_the_next_submission(tmp_path
         nbformat.write(notebook(source), tmp_path / f"{name}.ipynb")
     executed = tmp_path / "executed"
     with Grader(Options(fl_round="off")) as grader:
-        assert grader._fork_host() is not None, "the warm fork server should be in use"
+        assert isinstance(grader.host, ForkServerHost) and grader.host.failure is None, \
+            "the warm fork server should be in use"
         results = [grader.grade(tmp_path / f"{name}.ipynb", executed_dir=executed)
                    for name in ("a_attacker", "b_victim")]
         held = _threads_and_descriptors()

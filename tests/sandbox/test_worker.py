@@ -5,9 +5,10 @@ import time
 import numpy as np
 import pytest
 
-from grader.checks.runner import SITE_DIR
-from grader.checks.session import (ForkServerHost, FreshHost, HarnessError, Session,
-                                   WorkerLost)
+from grader.checks.session import Session
+from grader.environment.layout import SITE_DIR
+from grader.sandbox.errors import HarnessError, WorkerLost
+from grader.sandbox.hosts import ForkServerHost, FreshHost
 from grader.sandbox.process import Limits
 
 from tests.helpers import definitions as shared_definitions
