@@ -1,6 +1,6 @@
 """A check is data: what it needs from the notebook, how it observes the student's code, and the
-named properties whose share decides the score. `runner.py` does everything else (workers,
-timeouts, Hypothesis settings, scoring), the same way for every check.
+named properties whose share decides the score. `runner.py` and `trial.py` do everything else
+(workers, timeouts, Hypothesis settings, scoring), the same way for every check.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
     write_kit_data(dest_dir)  # writes dest_dir/exam.json, the kit's only data file
 
 Inputs are drawn from the grader's own strategies and examples, with PUBLIC_SEED instead of the
-grading exam's seed (`runner.EXAM_SEED`), and fewer of them. For each input the REFERENCE's output
+grading exam's seed (`trial.EXAM_SEED`), and fewer of them. For each input the REFERENCE's output
 is computed in the grader process (Task 1's reference is numpy-only, see `checks/reference.py`)
 and only a keyed hash of its canonical encoding is kept (`seal.py`); expected values are written
 out only where they give nothing away (the course's own published vectors, Task 3's schedule,
@@ -21,11 +21,11 @@ from hypothesis import given, seed
 from grader.checks.registry import REGISTRY
 from grader.checks.cases import ChoiceCase, ClientRounds, SizeCase
 from grader.checks.reference import reference_function
-from grader.checks.runner import EXAM_SEED, hypothesis_settings
 from grader.checks.task1_choice import positions_in
 from grader.checks.task1_sizes import SIZE_TIME_LIMIT
 from grader.checks.task2 import MEAN, STD
 from grader.checks.task3 import ROUNDS, scheduled_rate
+from grader.checks.trial import EXAM_SEED, hypothesis_settings
 from grader.notebook.extract import Definitions
 from grader.notebook.load import load_notebook
 from grader.release import seal

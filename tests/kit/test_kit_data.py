@@ -6,7 +6,7 @@ import json
 
 from grader.checks import feedback
 from grader.checks.registry import REGISTRY, TASK_SPECS
-from grader.checks.runner import EXAM_SEED
+from grader.checks.trial import EXAM_SEED
 from grader.release import exam
 
 
