@@ -23,7 +23,7 @@ import signal
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from .canary import Canary, GraderBroken
 from .checks import RUBRIC_IDS
@@ -124,17 +124,28 @@ class Progress(Protocol):
     def update(self, result: SubmissionResult, reused: bool) -> None: ...
 
 
+class Dispatch(Protocol):
+    """Grades the jobs elsewhere (a Dask cluster: `grader.cluster`) and writes each one's executed
+    notebook and feedback page into `out_dir`; yields each job once with its result, the
+    `GraderBroken` that stopped it, or None (not graded because the batch stopped)."""
+    def sandbox(self, options: Options) -> dict: ...
+    def grade(self, jobs: list[Job], out_dir: Path,
+              options: Options) -> Iterator[tuple[Job, SubmissionResult | GraderBroken | None]]: ...
+
+
 def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int = 1,
-                progress: Progress | None = None) -> GradingRun:
-    """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes."""
+                progress: Progress | None = None, dispatch: Dispatch | None = None) -> GradingRun:
+    """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes.
+    `dispatch`: grade elsewhere instead of in this machine's processes (`workers` unused)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     # student code must not see the output folder or the submissions (README: Running untrusted code)
     options = dataclasses.replace(options,
                                   limits=options.limits.hiding(*batch_hidden(out_dir, paths)))
     jobs, missing = plan(paths)
     fingerprint = options.fingerprint()
-    run = GradingRun(sandbox=isolation_status() if options.limits.isolation != "off"
-                     else {"isolated": False, "reason": "--isolation off"})
+    run = GradingRun(sandbox={"isolated": False, "reason": "--isolation off"}
+                     if options.limits.isolation == "off" else
+                     dispatch.sandbox(options) if dispatch is not None else isolation_status())
     if progress:
         progress.start(len(jobs) + len(missing))
     for path in missing:
@@ -181,7 +192,15 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         graded = 0  # results of this run that are not grader faults
         stopped: GraderBroken | None = None  # the canary that failed
         left: list[Job] = []  # not graded because the batch stopped
-        if unique and (workers <= 1 or len(unique) == 1):
+        if unique and dispatch is not None:
+            for job, outcome in dispatch.grade(unique, out_dir, options):
+                if isinstance(outcome, SubmissionResult):
+                    graded += not outcome.grader_fault
+                    finished(outcome)
+                else:
+                    stopped = stopped or outcome
+                    left.append(job)
+        elif unique and (workers <= 1 or len(unique) == 1):
             with Grader(options) as grader:
                 canary = Canary(grader)
                 for job in unique:

@@ -21,19 +21,41 @@ def _options(args: argparse.Namespace, **overrides):
     return from_arguments(args, Options, **overrides)
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    from .batch import default_workers, exit_status, grade_batch
+def _grade_with_progress(args: argparse.Namespace, options, **how):
+    from .batch import grade_batch
     from .render.progress import BatchProgress
 
-    options = _options(args)
-    workers = args.workers or default_workers()
-    out = args.out_dir
-    print(f"Grading {', '.join(map(str, args.paths))} into {out} with {workers} worker(s)", flush=True)
     progress = BatchProgress()
     try:
-        run = grade_batch(args.paths, out, options, workers=workers, progress=progress)
+        return grade_batch(args.paths, args.out_dir, options, progress=progress, **how)
     finally:
         progress.close()
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .batch import default_workers, exit_status
+
+    options = _options(args)
+    out = args.out_dir
+    if args.cluster:
+        from .cluster import connect, open_dispatch
+
+        with connect(args.cluster) as connection:
+            dispatch = open_dispatch(connection)
+            options = dispatch.resolve(options)
+            workers = len(connection.workers())
+            print(f"Grading {', '.join(map(str, args.paths))} into {out} on the Dask cluster "
+                  f"{connection.address} ({workers} worker(s), federated round "
+                  f"{options.fl_round}{' on GPU workers' if dispatch.rounds_on_gpu else ''})",
+                  flush=True)
+            if connection.dashboard:
+                print(f"Dashboard: {connection.dashboard}", flush=True)
+            run = _grade_with_progress(args, options, dispatch=dispatch)
+    else:
+        workers = args.workers or default_workers()
+        print(f"Grading {', '.join(map(str, args.paths))} into {out} with {workers} worker(s)",
+              flush=True)
+        run = _grade_with_progress(args, options, workers=workers)
     if not run.sandbox.get("isolated"):
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
@@ -103,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade notebooks or folders of notebooks into a gradebook")
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    add_arguments(grade, ("out_dir", "workers") + GRADING)
+    add_arguments(grade, ("out_dir", "workers", "cluster") + GRADING)
     grade.set_defaults(func=cmd_grade)
 
     check = sub.add_parser("check", help="self-check one notebook before the quiz")
@@ -131,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from .canary import GraderBroken
     from .checks.rubric import RubricError, load_rubric
+    from .cluster import ClusterError  # (Dask itself is imported only with --cluster)
     from .environment.data import DataDirError, resolve_data_dir
 
     args = build_parser().parse_args(argv)
@@ -143,5 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except GraderBroken as exc:  # no student was graded: the environment must be fixed first
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ClusterError as exc:  # the cluster could not be reached or started
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -99,6 +99,9 @@ declare("out_dir", Path("grades"), "the gradebook's folder (grades.json, feedbac
         flag="--out", parse=Path, metavar="DIR")
 declare("workers", 0, "submissions graded in parallel", flag="--workers", parse=int, metavar="N",
         shown="number of cores; validate: 2")
+declare("cluster", None, "grade on a Dask cluster: a scheduler address (tcp://host:8786) or local:N "
+        "(N worker processes here); docs/cluster.md", flag="--cluster", parse=str,
+        metavar="ADDRESS", shown="this machine's process pool")
 
 # --- the sandbox of every student process (sandbox.limits.Limits) -------------------------------
 

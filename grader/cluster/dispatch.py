@@ -1,0 +1,141 @@
+"""The client side of `grade --cluster`: send submissions to the workers, write what comes back.
+
+`ClusterDispatch(connection)` is a `batch.Dispatch`: `grade_batch` keeps doing everything a batch
+does (plan, gradebook lookups, twins, progress, exports; one writer), and `grade` only replaces
+the process pool. It registers the `GraderPlugin` (each worker: one warm grader, its canary) with
+the batch's options, then keeps a window of submissions in flight (twice the workers' threads,
+so the client and the scheduler hold a few notebooks at a time, not a cohort), each a
+`grade_task` and, when the batch runs rounds, a `round_task` after it (on a GPU worker when the
+cluster has one). Each finished submission's executed notebook and feedback page are written
+into the output folder here and its result yielded to the batch, which records it at once
+(resumable as the pool is).
+
+Outcomes: a result; a submission whose task took down its worker more than `ALLOWED_FAILURES`
+times is an `error` row, the submission's fault; any other failure of a task is a grader fault
+row (graded again by a rerun); a worker's failed canary (`GraderBroken`) stops the batch: what is
+still in flight is cancelled and yielded as not graded.
+
+`resolve(options)`: `--fl-round auto` on a cluster means a round when the cluster has a GPU
+worker; the options the batch fingerprints say what was decided (`on` or `off`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+from ..batch import Job
+from ..canary import GraderBroken
+from ..federated import should_run
+from ..pipeline import Options, error_result
+from ..render.files import write_atomic
+from ..render.text import feedback_filename
+from ..results.model import Fault, SubmissionResult
+from ..sandbox.process import isolation_status
+from .connection import ALLOWED_FAILURES, ClusterError, Connection, client_pid_for_workers, \
+    import_distributed
+from .plugin import GraderPlugin
+from .tasks import Payload, grade_task, round_task
+
+Outcome = SubmissionResult | GraderBroken | None
+
+
+class ClusterDispatch:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.rounds_on_gpu = False
+
+    def resolve(self, options: Options) -> Options:
+        """`--fl-round auto`: on when the cluster has a GPU worker (rounds go there), else off."""
+        gpus = self.connection.gpu_workers()
+        self.rounds_on_gpu = gpus > 0
+        if options.fl_round == "auto":
+            return dataclasses.replace(options, fl_round="on" if gpus else "off")
+        return options
+
+    def sandbox(self, options: Options) -> dict:
+        """The isolation the workers have: the first worker without it, else the first one."""
+        try:
+            reports = list(self.connection.client.run(isolation_status).values())
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal
+            return {"isolated": False, "reason": f"the workers' sandbox probe failed: {exc}"}
+        missing = [r for r in reports if not r.get("isolated")]
+        return (missing or reports or [isolation_status()])[0]
+
+    def _register(self, options: Options) -> None:
+        plugin = GraderPlugin(dataclasses.replace(options, fl_round="off"),
+                              client_pid=client_pid_for_workers(self.connection))
+        try:
+            replies = self.connection.client.register_plugin(plugin)
+        except Exception as exc:  # noqa: BLE001 - the grader's environment
+            raise ClusterError(f"the grader could not start on the Dask workers: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        for worker, reply in (replies or {}).items():
+            if isinstance(reply, dict) and reply.get("status") == "error":
+                raise ClusterError(f"the grader could not start on the Dask worker {worker}: "
+                                   f"{reply.get('exception_text') or reply.get('exception')}")
+
+    def _window(self) -> int:
+        threads = sum(w.get("nthreads", 1) for w in self.connection.workers().values())
+        return max(2, 2 * threads)
+
+    def grade(self, jobs: list[Job], out_dir: Path, options: Options) -> Iterator[tuple[Job, Outcome]]:
+        distributed = import_distributed()
+        client = self.connection.client
+        self._register(options)
+        rounds = should_run(options.fl_round)
+        resources = {"GPU": 1} if self.rounds_on_gpu else None
+        batch = uuid.uuid4().hex[:8]
+        pending = list(reversed(jobs))
+        in_flight: dict[object, Job] = {}
+        done = distributed.as_completed()
+
+        def submit() -> None:
+            job = pending.pop()
+            notebook = job.path.read_bytes()
+            future = client.submit(grade_task, job.name, job.sha256, notebook, pure=False,
+                                   key=f"grade-{job.name}-{batch}")
+            if rounds:
+                future = client.submit(round_task, future, notebook, options.fl_round, pure=False,
+                                       key=f"fl-round-{job.name}-{batch}", resources=resources)
+            in_flight[future] = job
+            done.add(future)
+
+        while pending and len(in_flight) < self._window():
+            submit()
+        for future in done:
+            job = in_flight.pop(future)
+            outcome = self._outcome(future, job, out_dir, options, distributed)
+            yield job, outcome
+            if isinstance(outcome, GraderBroken):  # stop: nothing more is graded
+                for other, other_job in in_flight.items():
+                    other.cancel()
+                    yield other_job, None
+                for other_job in reversed(pending):
+                    yield other_job, None
+                return
+            while pending and len(in_flight) < self._window():
+                submit()
+
+    def _outcome(self, future, job: Job, out_dir: Path, options: Options,
+                 distributed) -> SubmissionResult | GraderBroken:
+        try:
+            payload: Payload = future.result()
+        except GraderBroken as broken:
+            return broken
+        except distributed.KilledWorker:
+            return error_result(job.name, job.sha256, "this notebook stopped the grading worker "
+                                f"{ALLOWED_FAILURES + 1} times (it crashed the process that ran it, "
+                                "e.g. by using up the machine's memory); it was not graded",
+                                options.rubric, fault=Fault.SUBMISSION)
+        except Exception as exc:  # noqa: BLE001 - the batch must go on
+            return error_result(job.name, job.sha256, "grader fault: grading on the cluster failed "
+                                f"({type(exc).__name__}: {exc}); grade again", options.rubric,
+                                fault=Fault.GRADER)
+        result = SubmissionResult.from_dict(payload["result"])
+        if payload["executed"] is not None:
+            write_atomic(out_dir / "executed" / f"{job.name}.ipynb", payload["executed"].decode())
+        if payload["page"] is not None:
+            write_atomic(out_dir / "feedback" / feedback_filename(job.name), payload["page"].decode())
+        return result

@@ -1,0 +1,102 @@
+"""The warm grader each Dask worker holds: one fork server and one canary per worker.
+
+`GraderPlugin(options)` is registered with the client; Dask runs `setup` on every worker that
+joins (and on each worker a nanny restarts) and `teardown` when it leaves. Setup starts the
+worker's `Grader` (its fork server warms up in the background) and grades the canary in a thread,
+so a worker that joins ahead of the batch is ready when its first submission arrives. `grade`
+serialises the submissions of one worker (one warm grader grades one notebook at a time, whatever
+`--nthreads` the worker has) and raises `GraderBroken` when the canary failed: the client then
+stops the batch, as a failed canary in the process pool does.
+
+When the client started the cluster itself (`local:N`), the worker ends with the client's
+process, as the pool's processes do (`batch._end_with`), so a killed client leaves no worker.
+"""
+from __future__ import annotations
+
+import threading
+import warnings
+from pathlib import Path
+
+from ..batch import Job, _end_with, grade_one
+from ..canary import Canary, GraderBroken
+from ..pipeline import Grader, Options
+from ..results.model import SubmissionResult
+from .connection import import_distributed
+
+distributed = import_distributed()
+
+NAME = "edge-ai-grader"
+
+
+class GraderPlugin(distributed.WorkerPlugin):
+    name = NAME
+
+    def __init__(self, options: Options, client_pid: int | None = None) -> None:
+        self.options = options
+        self.client_pid = client_pid
+        self.grader: Grader | None = None
+        self.canary: Canary | None = None
+        self.broken: GraderBroken | None = None
+        self._lock = threading.Lock()
+        self._first: threading.Thread | None = None
+        self.address = "?"
+
+    def __getstate__(self) -> dict:
+        return {"options": self.options, "client_pid": self.client_pid}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["options"], state["client_pid"])
+
+    def setup(self, worker) -> None:
+        if self.client_pid is not None:
+            _end_with(self.client_pid)
+        self.address = worker.address
+        # Hypothesis checks that strategies leave the global `random` alone; the worker's own
+        # threads (heartbeats) draw from it meanwhile, which is no student's and no check's doing.
+        warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
+        self.grader = Grader(self.options)
+        self.canary = Canary(self.grader)
+        self._first = threading.Thread(target=self._ensure, name="grader-canary", daemon=True)
+        self._first.start()
+
+    def teardown(self, worker) -> None:
+        if self.grader is not None:
+            self.grader.close()
+
+    def _ensure(self) -> None:
+        with self._lock:
+            try:
+                self._ensure_locked()
+            except GraderBroken:
+                pass  # kept in `broken`: the worker's first submission raises it to the client
+
+    def _ensure_locked(self) -> None:
+        if self.broken is not None:
+            raise self.broken
+        try:
+            self.canary.ensure()
+        except GraderBroken as broken:
+            self.broken = GraderBroken(f"On the Dask worker {self.address}: {broken.message}",
+                                       broken.log)
+            raise self.broken from None
+
+    def ensure(self) -> None:
+        """Return once this worker's canary passed; GraderBroken otherwise."""
+        with self._lock:
+            self._ensure_locked()
+
+    def grade(self, job: Job, out_dir: Path) -> SubmissionResult:
+        """`batch.grade_one` with this worker's warm grader (GraderBroken: the canary failed)."""
+        with self._lock:
+            self._ensure_locked()
+            return grade_one(self.canary, job, out_dir)
+
+
+def worker_plugin() -> GraderPlugin:
+    """This worker's plugin (inside a task)."""
+    worker = distributed.get_worker()
+    plugin = worker.plugins.get(NAME)
+    if plugin is None or plugin.grader is None:
+        raise GraderBroken(f"The grader did not start on the Dask worker {worker.address} "
+                           "(its plugin is missing: see the worker's log).")
+    return plugin
