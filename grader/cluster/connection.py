@@ -26,11 +26,7 @@ CONNECT_TIMEOUT = 30.0
 WORKER_WAIT = 60.0
 """Seconds to wait for the first worker of a remote scheduler."""
 
-CONFIG = {
-    "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-    # one submission at a time per worker thread: a long notebook never holds a queue behind it
-    "distributed.scheduler.worker-saturation": 1.0,
-}
+CONFIG = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
 
 
 class ClusterError(Exception):
@@ -111,7 +107,7 @@ def connect(address: str) -> Connection:
                 n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
                 protocol="tcp", dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
                 memory_limit=0,  # the sandbox limits student processes; a worker is not killed for it
-                silence_logs=logging.ERROR)
+                silence_logs=logging.CRITICAL)  # the grader reports what matters
             client = distributed.Client(cluster)
         except Exception as exc:  # noqa: BLE001 - the grader's environment, not a student
             raise ClusterError(f"could not start a local Dask cluster of {count} worker(s): "

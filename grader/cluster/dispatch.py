@@ -3,8 +3,9 @@
 `ClusterDispatch(connection)` is a `batch.Dispatch`: `grade_batch` keeps doing everything a batch
 does (plan, gradebook lookups, twins, progress, exports; one writer), and `grade` only replaces
 the process pool. It registers the `GraderPlugin` (each worker: one warm grader, its canary) with
-the batch's options, then keeps a window of submissions in flight (twice the workers' threads,
-so the client and the scheduler hold a few notebooks at a time, not a cohort), each a
+the batch's options, then keeps one submission in flight per worker thread (so the client and
+the scheduler hold a few notebooks at a time, not a cohort, and a worker that dies takes only its
+own submission down as a suspect), each a
 `grade_task` and, when the batch runs rounds, a `round_task` after it (on a GPU worker when the
 cluster has one). Each finished submission's executed notebook and feedback page are written
 into the output folder here and its result yielded to the batch, which records it at once
@@ -12,8 +13,9 @@ into the output folder here and its result yielded to the batch, which records i
 
 Outcomes: a result; a submission whose task took down its worker more than `ALLOWED_FAILURES`
 times is an `error` row, the submission's fault; any other failure of a task is a grader fault
-row (graded again by a rerun); a worker's failed canary (`GraderBroken`) stops the batch: what is
-still in flight is cancelled and yielded as not graded.
+row (graded again by a rerun); a worker's failed canary (`GraderBroken`), or a cluster left
+without any worker for `NO_WORKER_STOP` seconds, stops the batch: what is still in flight is
+cancelled and yielded as not graded.
 
 `resolve(options)`: `--fl-round auto` on a cluster means a round when the cluster has a GPU
 worker; the options the batch fingerprints say what was decided (`on` or `off`).
@@ -33,12 +35,17 @@ from ..render.files import write_atomic
 from ..render.text import feedback_filename
 from ..results.model import Fault, SubmissionResult
 from ..sandbox.process import isolation_status
-from .connection import ALLOWED_FAILURES, ClusterError, Connection, client_pid_for_workers, \
-    import_distributed
+from .connection import (ALLOWED_FAILURES, ClusterError, Connection,
+                         client_pid_for_workers, import_distributed)
 from .plugin import GraderPlugin
 from .tasks import Payload, grade_task, round_task
 
 Outcome = SubmissionResult | GraderBroken | None
+NO_WORKER_STOP = 180.0
+"""Seconds a cluster may have no worker at all (a LocalCluster restarting one under load takes a
+while) before the batch stops."""
+POLL = 5.0
+"""Seconds between looks at a cluster that finished nothing: has it any worker left?"""
 
 
 class ClusterDispatch:
@@ -77,8 +84,11 @@ class ClusterDispatch:
                                    f"{reply.get('exception_text') or reply.get('exception')}")
 
     def _window(self) -> int:
-        threads = sum(w.get("nthreads", 1) for w in self.connection.workers().values())
-        return max(2, 2 * threads)
+        """One submission in flight per worker thread. More would be assigned to workers ahead
+        (Dask queues only large groups of like tasks on the scheduler), and a worker that dies
+        takes every task assigned to it down as a suspect: an innocent notebook could be given
+        up for another's crash."""
+        return max(1, sum(w.get("nthreads", 1) for w in self.connection.workers().values()))
 
     def grade(self, jobs: list[Job], out_dir: Path, options: Options) -> Iterator[tuple[Job, Outcome]]:
         distributed = import_distributed()
@@ -89,7 +99,6 @@ class ClusterDispatch:
         batch = uuid.uuid4().hex[:8]
         pending = list(reversed(jobs))
         in_flight: dict[object, Job] = {}
-        done = distributed.as_completed()
 
         def submit() -> None:
             job = pending.pop()
@@ -100,23 +109,42 @@ class ClusterDispatch:
                 future = client.submit(round_task, future, notebook, options.fl_round, pure=False,
                                        key=f"fl-round-{job.name}-{batch}", resources=resources)
             in_flight[future] = job
-            done.add(future)
+
+        def stop() -> Iterator[tuple[Job, Outcome]]:
+            """What is left after a GraderBroken: not graded."""
+            yield from [(job, None) for job in in_flight.values()]
+            yield from [(job, None) for job in reversed(pending)]
+            for future in in_flight:
+                future.cancel()
 
         while pending and len(in_flight) < self._window():
             submit()
-        for future in done:
-            job = in_flight.pop(future)
-            outcome = self._outcome(future, job, out_dir, options, distributed)
-            yield job, outcome
-            if isinstance(outcome, GraderBroken):  # stop: nothing more is graded
-                for other, other_job in in_flight.items():
-                    other.cancel()
-                    yield other_job, None
-                for other_job in reversed(pending):
-                    yield other_job, None
-                return
-            while pending and len(in_flight) < self._window():
-                submit()
+        alone = 0.0  # seconds the cluster has had no worker
+        while in_flight:
+            try:
+                finished = distributed.wait(list(in_flight), timeout=POLL,
+                                            return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                alone = alone + POLL if not self.connection.workers() else 0.0
+                if alone >= NO_WORKER_STOP:  # nobody will grade what is left: never a hung batch
+                    future, job = in_flight.popitem()
+                    future.cancel()
+                    yield job, GraderBroken(
+                        f"The Dask cluster at {self.connection.address} has had no worker for "
+                        f"{alone:.0f} s; the batch stopped (grade again once workers are back).")
+                    yield from stop()
+                    return
+                continue
+            for future in finished:
+                job = in_flight.pop(future)
+                outcome = self._outcome(future, job, out_dir, options, distributed)
+                if isinstance(outcome, GraderBroken):  # stop: nothing more is graded
+                    yield job, outcome
+                    yield from stop()
+                    return
+                while pending and len(in_flight) < self._window():
+                    submit()  # before the batch records this one: the worker does not wait for it
+                yield job, outcome
 
     def _outcome(self, future, job: Job, out_dir: Path, options: Options,
                  distributed) -> SubmissionResult | GraderBroken:

@@ -9,15 +9,18 @@ serialises the submissions of one worker (one warm grader grades one notebook at
 stops the batch, as a failed canary in the process pool does.
 
 When the client started the cluster itself (`local:N`), the worker ends with the client's
-process, as the pool's processes do (`batch._end_with`), so a killed client leaves no worker.
+process (within `CLIENT_WATCH` seconds), as the pool's processes do, so a killed client leaves no
+worker.
 """
 from __future__ import annotations
 
+import os
 import threading
+import time
 import warnings
 from pathlib import Path
 
-from ..batch import Job, _end_with, grade_one
+from ..batch import Job, grade_one
 from ..canary import Canary, GraderBroken
 from ..pipeline import Grader, Options
 from ..results.model import SubmissionResult
@@ -26,6 +29,8 @@ from .connection import import_distributed
 distributed = import_distributed()
 
 NAME = "edge-ai-grader"
+CLIENT_WATCH = 1.0
+"""Seconds between a local worker's looks at its client."""
 
 
 class GraderPlugin(distributed.WorkerPlugin):
@@ -49,7 +54,8 @@ class GraderPlugin(distributed.WorkerPlugin):
 
     def setup(self, worker) -> None:
         if self.client_pid is not None:
-            _end_with(self.client_pid)
+            threading.Thread(target=self._end_with_client, name="grader-client-watch",
+                             daemon=True).start()
         self.address = worker.address
         # Hypothesis checks that strategies leave the global `random` alone; the worker's own
         # threads (heartbeats) draw from it meanwhile, which is no student's and no check's doing.
@@ -58,6 +64,15 @@ class GraderPlugin(distributed.WorkerPlugin):
         self.canary = Canary(self.grader)
         self._first = threading.Thread(target=self._ensure, name="grader-canary", daemon=True)
         self._first.start()
+
+    def _end_with_client(self) -> None:
+        """Leave when the client that started this worker is gone (killed: nothing closed us).
+        Polled: the parent-death signal of `batch._end_with` follows the parent's *thread*, and
+        a LocalCluster starts and restarts its workers from short-lived threads. The fork server
+        and all it forked end with this process."""
+        while os.getppid() == self.client_pid:
+            time.sleep(CLIENT_WATCH)
+        os._exit(1)
 
     def teardown(self, worker) -> None:
         if self.grader is not None:

@@ -24,7 +24,7 @@ from ..notebook.load import NotebookError, load_notebook
 from ..pipeline import grader_fault_message
 from ..render.html import write_feedback_page
 from ..render.text import feedback_filename
-from ..results.model import ERROR, Fault, SubmissionResult
+from ..results.model import ERROR, SKIPPED, CheckResult, Fault, SubmissionResult
 from .plugin import worker_plugin
 
 
@@ -63,8 +63,7 @@ def round_task(graded: Payload, notebook: bytes, mode: str) -> Payload:
     from ..federated import CHECK_ID, fl_round_check
 
     result = SubmissionResult.from_dict(graded["result"])
-    index = next((i for i, c in enumerate(result.checks) if c.id == CHECK_ID), None)
-    if index is None:  # not graded (unreadable, no kernel): there is no round to run
+    if result.check(CHECK_ID) is None:  # not graded (unreadable, no kernel): no round to run
         return graded
     plugin = worker_plugin()
     folder = Path(tempfile.mkdtemp(prefix="cluster-round-"))
@@ -76,12 +75,8 @@ def round_task(graded: Payload, notebook: bytes, mode: str) -> Payload:
         except NotebookError:
             return graded
         plugin.ensure()  # this worker's canary passed: its sandbox and course site work
-        check = fl_round_check(nb, dataclasses.replace(plugin.options, fl_round=mode))
-        result.checks[index] = check
-        result.timings["fl_round"] = check.seconds
-        if check.fault is Fault.GRADER:
-            result = dataclasses.replace(result, status=ERROR, fault=Fault.GRADER,
-                                         error=grader_fault_message(result.checks))
+        result = with_round(result, fl_round_check(nb, dataclasses.replace(plugin.options,
+                                                                           fl_round=mode)))
         if graded["executed"] is not None:
             (folder / "executed").mkdir()
             (folder / "executed" / f"{result.submission}.ipynb").write_bytes(graded["executed"])
@@ -89,3 +84,22 @@ def round_task(graded: Payload, notebook: bytes, mode: str) -> Payload:
         return _payload(result, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def with_round(result: SubmissionResult, check: CheckResult) -> SubmissionResult:
+    """`result` with the round's `check` in place of its skipped one, as `Grader.grade` would
+    have put it there (its time counted; a round the grader could not run: a grader fault row).
+    A result without a round check (not graded) is returned as it is."""
+    index = next((i for i, c in enumerate(result.checks) if c.id == check.id), None)
+    if index is None:
+        return result
+    checks = list(result.checks)
+    checks[index] = check
+    timings = dict(result.timings)
+    if check.status != SKIPPED:
+        timings[check.id] = check.seconds
+    if any(c.fault is Fault.GRADER for c in checks):
+        return SubmissionResult(result.submission, result.sha256, status=ERROR,
+                                error=grader_fault_message(checks), checks=checks,
+                                timings=timings, fault=Fault.GRADER)
+    return dataclasses.replace(result, checks=checks, timings=timings)
