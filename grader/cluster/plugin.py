@@ -14,6 +14,7 @@ worker.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -52,11 +53,16 @@ class GraderPlugin(distributed.WorkerPlugin):
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["options"], state["client_pid"])
 
-    def setup(self, worker) -> None:
+    async def setup(self, worker) -> None:
+        """Start the grader in a thread: importing the grader and starting its fork server takes
+        seconds, and the worker's event loop must keep answering the scheduler meanwhile."""
+        self.address = worker.address
         if self.client_pid is not None:
             threading.Thread(target=self._end_with_client, name="grader-client-watch",
                              daemon=True).start()
-        self.address = worker.address
+        await asyncio.get_running_loop().run_in_executor(None, self._start)
+
+    def _start(self) -> None:
         # Hypothesis checks that strategies leave the global `random` alone; the worker's own
         # threads (heartbeats) draw from it meanwhile, which is no student's and no check's doing.
         warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
