@@ -46,7 +46,7 @@ def warm_check(site: Path, kaggle: Path, runs: int) -> list[float]:
     from jupyter_client import KernelManager
 
     sys.path.insert(0, str(site))
-    from edge_ai_w5_selfcheck.terminal import prepared_source
+    from edge_ai_w5_selfcheck.terminal import federated_names, prepared_source
 
     env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
     work = Path(tempfile.mkdtemp(prefix="bench-kit-"))
@@ -58,9 +58,11 @@ def warm_check(site: Path, kaggle: Path, runs: int) -> list[float]:
     try:
         import nbformat
 
-        for cell in nbformat.read(str(REFERENCE), as_version=4).cells:
-            source = prepared_source(cell.source, str(kaggle)) if cell.cell_type == "code" \
-                else None
+        cells = [c.source for c in nbformat.read(str(REFERENCE), as_version=4).cells
+                 if c.cell_type == "code"]
+        names = federated_names(cells)
+        for cell in cells:
+            source = prepared_source(cell, str(kaggle), names)
             if source:
                 client.execute_interactive(source, timeout=600, output_hook=lambda m: None)
         client.execute_interactive("from edge_ai_w5_selfcheck import check\n"

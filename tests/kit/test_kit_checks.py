@@ -88,3 +88,20 @@ def test_results_render_as_text_and_html_with_the_differences(kit, kit_data_file
     assert "<table>" in page and "no_duplicates" in page or "course_example" in page
     assert "No memory limit" in page
     assert results.to_dict()["passed"] is False
+
+
+def test_the_terminal_mode_prepares_cells_as_the_grader_does(kit):
+    from edge_ai_w5_selfcheck.terminal import federated_names, prepared_source
+
+    cells = ["fl = FederatedLearningV2(data=d)", "fl.train()\nmodel.train()",
+             "!pip install -r /kaggle/input/kubeedge-sedna/lib/requirements.txt\n"
+             "sys.path.append('/kaggle/input/kubeedge-sedna/lib')",
+             "from edge_ai_w5_selfcheck import check\ncheck('task1_seeded_choice')"]
+    names = federated_names(cells)
+    assert names == {"fl"}
+    train = prepared_source(cells[1], None, names)
+    assert train.splitlines()[0].startswith("pass  #") and train.splitlines()[1] == "model.train()"
+    setup = prepared_source(cells[2], "/data/in", names)
+    assert setup.startswith("# (skipped by the self-check) !pip")
+    assert "sys.path.append('/data/in/kubeedge-sedna/lib')" in setup
+    assert prepared_source(cells[3], None, names) is None

@@ -83,10 +83,11 @@ def solved_notebook() -> nbformat.NotebookNode:
 def checked_notebook(kaggle_input: Path) -> nbformat.NotebookNode:
     """The solved notebook as the kit's terminal mode prepares it; then check(); then, per task,
     the mistaken cell, check(), and the right cell again."""
-    from edge_ai_w5_selfcheck.terminal import prepared_source
+    from edge_ai_w5_selfcheck.terminal import federated_names, prepared_source
 
     cells = [c.source for c in solved_notebook().cells if c.cell_type == "code"]
-    prepared = [prepared_source(s, str(kaggle_input)) for s in cells]
+    names = federated_names(cells)
+    prepared = [prepared_source(s, str(kaggle_input), names) for s in cells]
     run_cells = [s for s in prepared if s is not None]
     check = ("import json\nfrom edge_ai_w5_selfcheck import check\n"
              f"print({MARK!r} + json.dumps(check(show=False).to_dict()))")
