@@ -24,6 +24,7 @@ def _options(args: argparse.Namespace, **overrides):
 def _grade_with_progress(args: argparse.Namespace, options, **how):
     from .batch import grade_batch
     from .render.progress import BatchProgress
+    from .results.model import SubmissionStatus
 
     progress = BatchProgress()
     try:
@@ -59,7 +60,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not run.sandbox.get("isolated"):
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
-    errors = sum(1 for s in run.submissions if s.status == "error")
+    errors = sum(1 for s in run.submissions if s.status is SubmissionStatus.ERROR)
     faults = sum(1 for s in run.submissions if s.grader_fault)
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded"
           f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}. "
@@ -74,6 +75,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .canary import Canary
     from .pipeline import Grader
     from .render.terminal import print_report
+    from .results.model import GRADED, PASSED, SKIPPED
 
     with Grader(_options(args)) as grader:
         Canary(grader).ensure()  # GraderBroken: exit 2, the notebook is not judged
@@ -81,7 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print_report(result)
     if result.grader_fault:
         return 2
-    ok = result.status == "graded" and all(c.status in ("passed", "skipped") for c in result.checks)
+    ok = result.status is GRADED and all(c.status in (PASSED, SKIPPED) for c in result.checks)
     return 0 if ok else 1
 
 

@@ -33,7 +33,7 @@ from .notebook.load import NotebookError, load_notebook, sha256_of
 from .notebook.preprocessors import sanitize
 from .options import group, option
 from .results.model import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Fault,
-                            SubmissionResult)
+                            SubmissionResult, SubmissionStatus)
 from .sandbox.limits import Limits
 
 
@@ -188,7 +188,8 @@ class Grader:
         if checks[-1].status != SKIPPED:
             timings["fl_round"] = checks[-1].seconds
         if any(c.fault is Fault.GRADER for c in checks):
-            return SubmissionResult(name, sha, status=ERROR, error=grader_fault_message(checks),
+            return SubmissionResult(name, sha, status=SubmissionStatus.ERROR,
+                                    error=grader_fault_message(checks),
                                     checks=checks, timings=timings, fault=Fault.GRADER)
         return SubmissionResult(name, sha, checks=checks, timings=timings)
 

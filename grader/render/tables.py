@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from ..results.model import GradingRun
+from ..results.model import SKIPPED, GradingRun
 
 
 def grades_json(run: GradingRun) -> str:
@@ -23,7 +23,7 @@ def grades_csv(run: GradingRun, check_ids: list[str]) -> str:
         scores = []
         for check_id in check_ids:
             check = sub.check(check_id)
-            scores.append("" if check is None or check.status == "skipped" else check.score)
+            scores.append("" if check is None or check.status is SKIPPED else check.score)
         writer.writerow([sub.submission, sub.sha256, sub.status, *scores, sub.score, sub.max_score,
                          sub.error or "", sub.fault or ""])
     return out.getvalue()
