@@ -1,9 +1,11 @@
-"""`python -m grader grade|check|validate|strip`: the instructor's, the student's and CI's entry points.
+"""`python -m grader grade|check|validate|fl-round|strip|release`: every entry point of the grader.
 
 Exit statuses of `grade`: 0 every submission graded; 1 some submissions could not be graded (bad
 files: their own fault); 2 the grader could not grade (its canary failed, or grader faults: grade
 again once the environment is fixed). `check`, `validate` and `fl-round` use 0 (all good), 1 (the
 notebook or course material has problems) and 2 (the grader could not grade, or bad options).
+`release` uses 0 (written, no solution code in it), 1 (solution code found: do not hand it out)
+and 2 (the kit's wheel could not be built).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import GRADING, ROUND, add_arguments, from_arguments
+from .options import GRADING, RELEASE, ROUND, add_arguments, from_arguments
 
 
 def _options(args: argparse.Namespace, **overrides):
@@ -121,6 +123,28 @@ def cmd_strip(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release.build import build_release
+    from .release.leaks import find_leaks
+    from .release.wheel import WheelError
+
+    try:
+        release = build_release(args.release_dir)
+    except WheelError as exc:
+        print(f"release failed: {exc}", file=sys.stderr)
+        return 2
+    leaks = find_leaks(release.out)
+    for leak in leaks:
+        print(f"LEAK: {leak}", file=sys.stderr)
+    if leaks:
+        print(f"release failed: {len(leaks)} solution leak(s) in {release.out}; do not hand it out",
+              file=sys.stderr)
+        return 1
+    sizes = ", ".join(f"{p.name} ({p.stat().st_size / 1024:.0f} KiB)" for p in release.files)
+    print(f"Wrote {release.out}: {sizes}; no solution code found in it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     fl_round.add_argument("notebook", type=Path)
     add_arguments(fl_round, ROUND)
     fl_round.set_defaults(func=cmd_fl_round)
+
+    release = sub.add_parser("release", help="the student release: notebook with self-check "
+                                              "cells, the self-check kit's wheel, README")
+    add_arguments(release, RELEASE)
+    release.set_defaults(func=cmd_release)
 
     strip = sub.add_parser("strip", help="make the student template from the reference")
     strip.add_argument("reference", type=Path)

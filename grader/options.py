@@ -147,11 +147,17 @@ declare("keep_dir", None, "keep the round's folders (logs, record) under DIR", f
         parse=Path, metavar="DIR", shown="removed")
 declare("round_grace", 10.0, "seconds for the clients to exit after the aggregator ended", unit="s")
 
+# --- the student release (`release`) ------------------------------------------------------------
+
+declare("release_dir", Path("dist/student"), "folder for the student release: exercise.ipynb, "
+        "the self-check kit's wheel and README.md", flag="--out", parse=Path, metavar="DIR")
+
 # The options of each subcommand (`cli.py`).
 GRADING = ("cell_timeout", "notebook_timeout", "memory_bytes", "isolation", "fl_round",
            "fl_round_size", "data_dir", "rubric_path")
 ROUND = ("start_round", "round_deadline", "keep_dir", "memory_bytes", "fl_round_size", "data_dir",
          "rubric_path")
+RELEASE = ("release_dir",)
 
 
 def default(name: str) -> Any:

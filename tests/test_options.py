@@ -38,8 +38,11 @@ def test_every_option_has_help_and_a_default():
             assert d.flag.startswith("--") and (d.parse or d.choices), name
             if d.choices:
                 assert d.default in d.choices, name
-    flags = [d.flag for d in OPTIONS.values() if d.flag]
-    assert len(flags) == len(set(flags))
+    for name, sub in subcommands().items():  # a flag names one option in each subcommand
+        flags = [a.option_strings[0] for a in sub._actions if a.dest in OPTIONS]
+        assert len(flags) == len(set(flags)), name
+    shared = {d.flag for d in OPTIONS.values() if d.flag} - {"--out"}  # grade's and release's folder
+    assert len(shared) == len([d for d in OPTIONS.values() if d.flag and d.flag != "--out"])
 
 
 def test_a_second_declaration_is_refused():
@@ -63,7 +66,9 @@ def test_settings_take_every_default_from_the_declarations():
 
 def test_every_flag_reaches_a_setting():
     """A flag that no settings class reads would be parsed and then silently ignored."""
-    read = {d.name for cls in SETTINGS for d in declared(cls)} | {"out_dir", "workers", "cluster"}  # read by `grade` itself
+    read = {d.name for cls in SETTINGS for d in declared(cls)} | {
+        "out_dir", "workers", "cluster",  # read by `grade` itself
+        "release_dir"}  # read by `release` itself
     for name, sub in subcommands().items():
         for action in sub._actions:
             if action.dest in OPTIONS:
