@@ -4,7 +4,10 @@
 - the reference runs top to bottom, every course test cell prints "Test passed.", full marks;
 - the template grades without a grader error, scores zero on every task, and its only failures
   are the placeholders' `NotImplementedError`;
-- every sample submission gets exactly the per-check outcome its manifest names.
+- every sample submission gets exactly the per-check outcome its manifest names;
+- the student release (`grader release`) holds no solution code, and its kit, installed from the
+  wheel alone and run as a student runs it, fails every task of the template with a message and
+  passes every check of the reference;
 - the reference joins a real federated round (client A against the reference as client B) and
   passes `fl_round` (unless `--fl-round off`); where the round runs when grading (CUDA, or
   `--fl-round on`), the fixtures about Tasks 3 and 4 join one too and get the `fl_round` status
@@ -85,6 +88,51 @@ def template_fails_only_at_placeholders(executed: nbformat.NotebookNode) -> Find
                    if not wrong else "; ".join(wrong))
 
 
+def release_findings(options: Options) -> list[Finding]:
+    """Build the student release, scan it for solution code, and run its kit as a student would:
+    on the template every task check fails with a message (no crash), on the reference all pass."""
+    from .environment.data import resolve_data_dir
+    from .release.build import build_release
+    from .release.kit_run import KitRunError, install_wheel, run_kit
+    from .release.leaks import find_leaks
+
+    with tempfile.TemporaryDirectory(prefix="validate-release-") as tmp:
+        release = build_release(Path(tmp) / "student")
+        leaks = find_leaks(release.out)
+        findings = [Finding("release without solutions", not leaks, "no solution code in the notebook, "
+                            "the wheel or the README" if not leaks else "; ".join(map(str, leaks[:5])))]
+        data = resolve_data_dir(options.data_dir)
+        try:
+            site = install_wheel(release.wheel, Path(tmp) / "site")
+            template = run_kit(release.notebook, site, Path(tmp) / "run-template", data,
+                               options.cell_timeout)
+            reference = run_kit(REFERENCE, site, Path(tmp) / "run-reference", data,
+                                options.cell_timeout)
+        except KitRunError as exc:
+            return findings + [Finding("kit on template and reference", False, str(exc))]
+    return findings + [kit_on_template(template), kit_on_reference(reference)]
+
+
+def kit_on_template(run) -> Finding:
+    """Every task check is reported, none passes, each says why."""
+    wrong = []
+    for cid in TASK_CHECK_IDS:
+        check = run.check(cid)
+        reasons = [check.get("message")] + [p.get("message") for p in check.get("properties", [])
+                                            if not p.get("passed")] if check else []
+        if check is None or check.get("status") == PASSED or not any(reasons):
+            wrong.append(f"{cid}: {check.get('status') if check else 'missing'}")
+    return Finding("kit on the template", not wrong and not run.passed,
+                   "every task check fails with a message" if not wrong else "; ".join(wrong))
+
+
+def kit_on_reference(run) -> Finding:
+    wrong = [f"{cid}: {run.check(cid).get('status') if run.check(cid) else 'missing'}"
+             for cid in TASK_CHECK_IDS if not run.check(cid) or run.check(cid).get("status") != PASSED]
+    return Finding("kit on the reference", run.passed and not wrong,
+                   "every task check passes" if not wrong else "; ".join(wrong))
+
+
 def validate(options: Options, workers: int = 0, out=None) -> bool:
     import sys
 
@@ -127,6 +175,7 @@ def validate(options: Options, workers: int = 0, out=None) -> bool:
                      if sub.check(cid) is None or sub.check(cid).status != want]
             findings.append(Finding(file_name, not wrong and sub.status == GRADED,
                                     "as the manifest says" if not wrong else "; ".join(wrong)))
+    findings += release_findings(options)
     findings += validate_rounds(options, manifest, SUBMISSIONS, jobs=workers or 2,
                                 say=lambda line: print(line, file=out, flush=True))
     width = max(len(f.item) for f in findings)
