@@ -2,8 +2,8 @@
 
 What counts as a solution:
 - the code of every solution region of the reference (`# BEGIN SOLUTION` ... `# END SOLUTION`);
-- the code of every fixture notebook (`fixtures/**/*.ipynb`: right answers in other styles,
-  single mistakes) that the student template does not have;
+- every fixture notebook (`fixtures/**/*.ipynb`: right answers in other styles, single
+  mistakes): a file holding at least half of the statements it has and the template has not;
 - any file of `reference/` or `fixtures/` itself, byte for byte.
 
 Code is compared statement by statement, normalized: parsed (as IPython runs a cell), so
@@ -14,7 +14,7 @@ statement). A compound statement counts by its header (`for array in array_list:
 the template has too (course code every student gets) are not secrets, and small ones
 (`return x`) are too common to prove anything: a statement proves a leak alone when it is large
 (`ALONE` nodes) or holds a telling constant (a number of 4+ digits: a date, a size),
-and otherwise only with a second statement of the same solution found in the same file.
+and otherwise only with a second statement of the same region in the same piece of text.
 
 Where it looks: every file in DIR; inside a wheel or zip, every member; in a notebook every cell
 (code, markdown, outputs); in Python every statement and, recursively, every string (docstrings);
@@ -51,6 +51,8 @@ _INLINE = re.compile(r"`([^`\n]+)`")
 _COMMENT = re.compile(r"^(\s*)(?:#+ ?|>>> ?|\.\.\. ?)")
 _LINE_PREFIX = re.compile(r"^\s*(?:#+|>>>|\.\.\.|[-*+]|\d+\.)?\s*")
 MAX_DEPTH = 3  # strings inside code inside strings...
+REGION = "solution region "  # the name of a region's secret: REGION + its label
+FIXTURE_SHARE, FIXTURE_MIN = 0.5, 3  # a fixture notebook is in a file when this much of it is
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def secrets(reference: Path = REFERENCE, fixtures: Path = FIXTURES) -> dict[str,
               for fp in fingerprints(cell.source)}
     found: dict[str, list[Fingerprint]] = {}
     for region in solution_regions(nb):
-        found[f"solution region {region.label}"] = fingerprints(_region_code(nb, region))
+        found[f"{REGION}{region.label}"] = fingerprints(_region_code(nb, region))
     for path in sorted(Path(fixtures).rglob("*.ipynb")) if Path(fixtures).is_dir() else []:
         try:
             fixture = nbformat.read(path, as_version=4)
@@ -319,12 +321,22 @@ def _texts(name: str, data: bytes) -> Iterator[tuple[str, str]]:
     yield name, text
 
 
-def scan_text(where: str, text: str, secret: dict[str, list[Fingerprint]]) -> list[Leak]:
-    """Leaks in one piece of text (see the module for the rule)."""
+def _found(text: str) -> dict[str, Fingerprint]:
+    """The fingerprints of every piece of `text` that parses (see `_code_texts`)."""
     found: dict[str, Fingerprint] = {}
     for piece in _code_texts(text):
         for fp in fingerprints(piece):
             found.setdefault(fp.key, fp)
+    return found
+
+
+def scan_text(where: str, text: str, secret: dict[str, list[Fingerprint]]) -> list[Leak]:
+    """Leaks of solution regions in one piece of text (see the module for the rule)."""
+    return _region_leaks(where, _found(text), secret)
+
+
+def _region_leaks(where: str, found: dict[str, Fingerprint],
+                  secret: dict[str, list[Fingerprint]]) -> list[Leak]:
     leaks = []
     for source, fps in secret.items():
         hits = [fp for fp in fps if fp.key in found]
@@ -333,9 +345,22 @@ def scan_text(where: str, text: str, secret: dict[str, list[Fingerprint]]) -> li
     return leaks
 
 
+def _fixture_copies(where: str, found: dict[str, Fingerprint],
+                    fixtures: dict[str, list[Fingerprint]]) -> list[Leak]:
+    """A fixture notebook (or most of it) in one file: most of its own statements are there."""
+    leaks = []
+    for source, fps in fixtures.items():
+        hits = [fp for fp in fps if fp.key in found]
+        if len(hits) >= max(FIXTURE_MIN, FIXTURE_SHARE * len(fps)):
+            leaks.append(Leak(where, source, f"{len(hits)} of its {len(fps)} statements"))
+    return leaks
+
+
 def find_leaks(out: Path, *, reference: Path = REFERENCE, fixtures: Path = FIXTURES) -> list[Leak]:
     """Every leak of a solution into the files under `out` ([] for a clean release)."""
     secret = secrets(reference, fixtures)
+    regions = {name: fps for name, fps in secret.items() if name.startswith(REGION)}
+    notebooks = {name: fps for name, fps in secret.items() if not name.startswith(REGION)}
     copies = _file_hashes(Path(reference).parent, fixtures)
     leaks: list[Leak] = []
     for path in sorted(Path(out).rglob("*")):
@@ -346,8 +371,12 @@ def find_leaks(out: Path, *, reference: Path = REFERENCE, fixtures: Path = FIXTU
             if copy:
                 leaks.append(Leak(name, copy, "the whole file"))
                 continue
+            in_file: dict[str, Fingerprint] = {}
             for where, text in _texts(name, data):
-                leaks.extend(scan_text(where, text, secret))
+                found = _found(text)
+                leaks.extend(_region_leaks(where, found, regions))
+                in_file.update(found)
+            leaks.extend(_fixture_copies(name, in_file, notebooks))
     return _unique(leaks)
 
 
