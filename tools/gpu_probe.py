@@ -24,10 +24,11 @@ sys.path.insert(0, str(ROOT))  # run as a script: the grader package is not on s
 import nbformat  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
 
+from grader.checks import RunnerOptions, open_host  # noqa: E402
 from grader.checks.rundirs import temporary_run_dirs  # noqa: E402
-from grader.checks.runner import FORK_PRELOAD, SITE_DIR  # noqa: E402
-from grader.checks.session import ForkServerHost, FreshHost, Session, WorkerLost  # noqa: E402
+from grader.checks.session import Session  # noqa: E402
 from grader.notebook.execute import execute  # noqa: E402
+from grader.sandbox.errors import WorkerLost  # noqa: E402
 from grader.sandbox.limits import Limits  # noqa: E402
 
 TAG = "GPU-PROBE "
@@ -67,7 +68,7 @@ def kernel_report(run_dirs, host=None) -> dict:
     run_dir, env = run_dirs()
     work = Path(run_dir) / "work"
     execution = execute(new_notebook(cells=[new_code_cell(KERNEL_CELL)]), run_dir=work, env=env,
-                        limits=LIMITS, cell_timeout=180, total_timeout=240, fork_host=host)
+                        limits=LIMITS, cell_timeout=180, total_timeout=240, host=host)
     if execution.launch_error is not None:
         return {"process": "kernel", "error": f"the kernel did not start: {execution.launch_error}"}
     cell = execution.notebook.cells[0]
@@ -92,14 +93,15 @@ def worker_report(run_dirs, host) -> dict:
 
 
 def probe(fresh: bool = False) -> list[dict]:
-    """Both reports; `fresh`: new interpreters instead of forks of a warm fork server."""
+    """Both reports, from the host `grade` uses (`grader.checks.open_host`); `fresh`: new
+    interpreters instead of forks of a warm fork server."""
+    options = RunnerOptions(limits=LIMITS, fork_server=not fresh)
     with temporary_run_dirs() as run_dirs:
-        if fresh:
-            host = FreshHost(SITE_DIR, LIMITS)
-            return [kernel_report(run_dirs), worker_report(run_dirs, host)]
-        with ForkServerHost(SITE_DIR, LIMITS, run_dirs, FORK_PRELOAD) as host:
-            host.begin()
+        host = open_host(run_dirs, options)
+        try:
             return [kernel_report(run_dirs, host), worker_report(run_dirs, host)]
+        finally:
+            host.close()
 
 
 def verdict(reports: list[dict], expect_cuda: bool) -> tuple[bool, str]:
