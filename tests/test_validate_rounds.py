@@ -1,7 +1,7 @@
 """`validate`'s federated rounds: which samples join one, and how their outcome is judged.
 
 The rounds themselves are replaced by a function that answers from a table (a real round is
-tested in tests/test_federated_round.py and tests/federated/test_round_size.py); what is tested
+tested in tests/federated/test_round.py and tests/federated/test_round_size.py); what is tested
 here is the selection by device and `--fl-round`, and the comparison with the manifest.
 """
 from __future__ import annotations
