@@ -32,14 +32,9 @@ PACKAGE = "edge_ai_w5_selfcheck"
 
 
 def build_wheel(tmp: Path) -> Path:
-    source = tmp / "kit"
-    shutil.copytree(ROOT / "kit", source, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__", "exam.json"))
-    write_kit_data(source / PACKAGE)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--quiet", "--wheel-dir", str(tmp / "dist"), str(source)],
-                   check=True, cwd=tmp)
-    return next((tmp / "dist").glob(f"{PACKAGE}-*.whl"))
+    from grader.release.wheel import build_wheel as release_wheel
+
+    return release_wheel(ROOT / "kit", tmp / "dist", write_kit_data)
 
 
 def warm_check(site: Path, kaggle: Path, runs: int) -> list[float]:

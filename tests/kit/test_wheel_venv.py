@@ -4,8 +4,8 @@ task fails); in a virtualenv with numpy alone, Task 1 is checked and Tasks 2-4 s
 
 The course stack is a virtualenv itself, so `--system-site-packages` alone would show the base
 interpreter's packages; a `.pth` file adds the stack's site-packages (torch, Plato, nbclient), as
-a student's Jupyter or Kaggle environment has them. The wheel is built here with pip from `kit/`
-and the session's data file (offline, no build isolation).
+a student's Jupyter or Kaggle environment has them. The wheel is built by the release's own
+`build_wheel` from `kit/` and the session's data file (offline, no build isolation).
 """
 from __future__ import annotations
 
@@ -46,15 +46,11 @@ def run(command, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def wheel(kit_data_file, tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("wheel")
-    source = tmp / "kit"
-    shutil.copytree(KIT_DIR, source, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__", "exam.json"))
-    shutil.copy(kit_data_file, source / PACKAGE / "exam.json")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-         "--quiet", "--wheel-dir", tmp / "dist", source], cwd=tmp)
-    (found,) = (tmp / "dist").glob(f"{PACKAGE}-*-py3-none-any.whl")
-    return found
+    """The release's own wheel build (grader.release.wheel), with the session's data file."""
+    from grader.release.wheel import build_wheel
+
+    return build_wheel(KIT_DIR, tmp_path_factory.mktemp("wheel"),
+                       lambda package: shutil.copy(kit_data_file, package / "exam.json"))
 
 
 def make_venv(folder: Path, wheel: Path, sees: list[Path]) -> Path:
