@@ -13,7 +13,6 @@ script, client B's cell runner and client A's `sitecustomize` instrumentation.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..results.model import SKIPPED, CheckResult
@@ -33,10 +32,7 @@ def settings_from(options: GradingOptions, **overrides) -> RoundSettings:
     """Round settings for a grading run's options: the memory limit, `--fl-round-size`, and
     `--data` for a full-size round (a small one always uses its small synthetic set)."""
     overrides.setdefault("size", options.fl_round_size)
-    settings = RoundSettings(limits=options.limits, **overrides)
-    if settings.round_size is RoundSize.FULL and options.data_dir is not None:
-        settings = replace(settings, data_dir=options.data_dir)
-    return settings
+    return RoundSettings(limits=options.limits, **overrides).for_grading(options.data_dir)
 
 
 def fl_round_check(nb: nbformat.NotebookNode, options: GradingOptions, **overrides) -> CheckResult:

@@ -33,14 +33,13 @@ import nbformat
 
 from ..course import REFERENCE
 from ..environment import layout
-from ..environment.data import resolve_data_dir, synthetic_dir
 from ..notebook.execute import Execution, execute
 from ..sandbox.logs import tail_text
 from ..sandbox.process import SharedNetwork, spawn, stop
 from . import clients
 from .reaper import MARKER_VARIABLE, kill_marked
 from .record import AggregatorRecord, HookLog, cell_text
-from .settings import RoundSettings, RoundSize, threads_per_process
+from .settings import RoundSettings, threads_per_process
 
 SIDECAR = Path(__file__).resolve().parent / "sidecar"
 A_ID, B_ID = 1, 2
@@ -115,12 +114,7 @@ def run_round(nb: nbformat.NotebookNode, settings: RoundSettings | None = None, 
     settings = settings or RoundSettings()
     began, wall0 = time.monotonic(), time.time()
     say = _progress(on_progress, began)
-    train_size, test_size = settings.synthetic_sizes()
-    if settings.data_dir is not None or settings.round_size is RoundSize.FULL:
-        # --data, $GRADER_CIFAR100_DIR, else synthetic of the full (or cut) sizes
-        data_dir = resolve_data_dir(settings.data_dir, train_size=train_size, test_size=test_size)
-    else:  # small: always the small synthetic set, whatever the environment names
-        data_dir = synthetic_dir(train_size, test_size)
+    data_dir = settings.data_folder()
     train_size, test_size = _sizes(data_dir)
     marker = uuid.uuid4().hex
     port = free_port()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -108,6 +108,28 @@ class RoundSettings:
         else:
             train, test = CPU_TRAIN_SIZE, CPU_TEST_SIZE
         return self.train_size or train, self.test_size or test
+
+    # The one rule for the round's data: a small round always uses its small synthetic set
+    # (a real-size one could not finish in time on the CPU); only a full-size round, or a folder
+    # given to this round itself (`fl-round --data`), reads real files.
+
+    def for_grading(self, data_dir: Path | None) -> RoundSettings:
+        """These settings for a graded round: the grading run's `--data` where the round is
+        full-size; a small round keeps its small synthetic set."""
+        if self.round_size is RoundSize.FULL and data_dir is not None:
+            return replace(self, data_dir=data_dir)
+        return self
+
+    def data_folder(self) -> Path:
+        """The CIFAR-100 folder of this round: `data_dir` when given; else, full-size,
+        `$GRADER_CIFAR100_DIR` or a synthetic set of the full sizes; else the small synthetic
+        set, whatever the environment names."""
+        from ..environment.data import resolve_data_dir, synthetic_dir
+
+        train_size, test_size = self.synthetic_sizes()
+        if self.data_dir is not None or self.round_size is RoundSize.FULL:
+            return resolve_data_dir(self.data_dir, train_size=train_size, test_size=test_size)
+        return synthetic_dir(train_size, test_size)
 
 
 def expected_learning_rate(round_number: int, initial: float = COURSE_LEARNING_RATE) -> float:

@@ -47,6 +47,17 @@ def test_only_a_full_round_uses_the_instructors_data(tmp_path):
         assert settings.round_size == size and settings.data_dir == data_dir
 
 
+def test_a_small_round_reads_its_small_synthetic_set_whatever_the_environment_names(tmp_path,
+                                                                                   monkeypatch):
+    real = Path(synthetic_dir(40, 20, cache_dir=tmp_path))  # stands in for real files
+    monkeypatch.setenv("GRADER_CIFAR100_DIR", str(real))
+    small = RoundSettings(cuda=False, size="small").data_folder()
+    assert small != real and small.name.endswith(f"{CPU_TRAIN_SIZE}x{CPU_TEST_SIZE}")
+    assert RoundSettings(cuda=False, size="full").data_folder() == real.resolve()
+    given = RoundSettings(cuda=False, size="small", data_dir=real)  # fl-round --data
+    assert given.data_folder() == real.resolve()
+
+
 def test_the_size_reaches_options_from_the_command_line_and_keys_the_gradebook():
     args = build_parser().parse_args(["grade", "x.ipynb", "--fl-round", "on", "--fl-round-size",
                                       "full"])
