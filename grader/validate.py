@@ -31,6 +31,7 @@ from .canary import GraderBroken
 from .checks import TASK_CHECK_IDS
 from .notebook.extract import Definitions
 from .notebook.markers import dumps_notebook, strip_notebook
+from .options import default
 from .pipeline import REFERENCE, Options
 from .results.model import GRADED, PASSED, SKIPPED
 from .validate_rounds import Finding, load_manifest, validate_rounds
@@ -135,7 +136,7 @@ def kit_on_reference(run, ids=TASK_CHECK_IDS) -> Finding:
                    "every task check passes" if not wrong else "; ".join(wrong))
 
 
-def validate(options: Options, workers: int = 0, out=None) -> bool:
+def validate(options: Options, workers: int = default("workers"), out=None) -> bool:
     import sys
 
     out = out or sys.stdout

@@ -196,7 +196,9 @@ def _redeclared(tree: ast.AST) -> list[tuple[int, str]]:
     found = []
     for line, name, value, what in _declared_defaults(tree):
         option_like = name in OPTIONS or name.endswith(OPTION_LIKE)
-        if name in flags or (option_like and _number(value) in values):
+        same_text = (name in OPTIONS and isinstance(value, ast.Constant) and value.value is not None
+                     and value.value == OPTIONS[name].default)  # isolation="auto" again
+        if name in flags or same_text or (option_like and _number(value) in values):
             found.append((line, f"{what} = {ast.unparse(value)}"))
     return found
 
@@ -219,10 +221,10 @@ def test_the_scan_finds_a_duplicated_default():
     something), and leaves numbers that only happen to be equal alone."""
     code = ("class A:\n    cell_timeout: float = 120.0\n    memory_bytes: int = 4 * GiB\n"
             "    width: int = 120\n"
-            "def f(total_timeout=900, limit=600):\n"
+            "def f(total_timeout=900, limit=600, isolation='auto', mode='auto'):\n"
             "    parser.add_argument('--cell-timeout', default=3)\n"
             "    parser.add_argument('--port', default=25)\n")
     assert _redeclared(ast.parse(code)) == [
         (2, "field A.cell_timeout = 120.0"), (3, "field A.memory_bytes = 4 * GiB"),
-        (5, "parameter f(total_timeout=...) = 900"),
+        (5, "parameter f(total_timeout=...) = 900"), (5, "parameter f(isolation=...) = 'auto'"),
         (6, "add_argument('--cell-timeout', default=...) = 3")]

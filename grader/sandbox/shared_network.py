@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+from ..options import default
 from .kill import SHARED_USER_NAMESPACES, kill_group
 from .limits import LAUNCHER, Limits
 
@@ -30,7 +31,7 @@ class SharedNetwork:
     every process still in the namespace, then the holder.
     """
 
-    def __init__(self, isolation: str = "auto", timeout: float = 30.0) -> None:
+    def __init__(self, isolation: str = default("isolation"), timeout: float = 30.0) -> None:
         self.isolation = isolation
         self.timeout = timeout
         self.token: str | None = None
