@@ -48,6 +48,11 @@ class ForkServer:
         self.ready = False  # it has said hello (its imports are done)
         self.closed = False
 
+    @property
+    def pid(self) -> int:
+        """The server's pid (its sandbox launcher's, the leader of its process group)."""
+        return self.process.pid
+
     @classmethod
     def spawn(cls, site_dir: Path, limits: Limits, run_dir: Path, env: dict[str, str],
               preload: tuple[str, ...], after_fork: tuple[str, ...] = ()) -> ForkServer:
@@ -137,7 +142,7 @@ class ForkServer:
 
     def kill_strays(self) -> None:
         """Kill whatever a submission left running in the server's sandbox."""
-        kill_strays(self.process.pid)
+        kill_strays(self.pid)
 
     def close(self) -> None:
         """Stop the server and everything in its process group (once)."""
@@ -147,7 +152,7 @@ class ForkServer:
         if self.control is not None:
             self.control.close()
             self.control = None
-        kill_group(self.process.pid)
+        kill_group(self.pid)
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
