@@ -26,7 +26,6 @@ def _options(args: argparse.Namespace, **overrides):
 def _grade_with_progress(args: argparse.Namespace, options, **how):
     from .batch import grade_batch
     from .render.progress import BatchProgress
-    from .results.model import SubmissionStatus
 
     progress = BatchProgress()
     try:
@@ -37,6 +36,7 @@ def _grade_with_progress(args: argparse.Namespace, options, **how):
 
 def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import default_workers, exit_status
+    from .results.model import SubmissionStatus
 
     options = _options(args)
     out = args.out_dir

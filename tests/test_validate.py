@@ -1,5 +1,4 @@
 """validate's findings on hand-made executed notebooks (the full run is `tox -e validate`)."""
-import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from grader.validate import course_tests_pass, template_fails_only_at_placeholders, template_in_sync

@@ -1,5 +1,6 @@
 import json
 import warnings
+from pathlib import Path
 
 import nbformat
 import pytest
