@@ -51,3 +51,12 @@ def processes_under(folder: Path) -> list[int]:
         if state != "Z" and (cwd == str(folder) or cwd.startswith(str(folder) + "/")):
             found.append(int(name))
     return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie not yet reaped counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -13,6 +13,7 @@ from grader.sandbox import codec
 from grader.sandbox.errors import LostReason, WorkerLost
 from grader.sandbox.hosts import ForkServerHost, FreshHost, Host
 from grader.sandbox.process import Limits
+from tests.sandbox.helpers import alive
 
 # Isolation off: what is tested here is starting and forking processes, not the sandbox (the
 # course site below lives in a temporary folder a sandbox would hide).
@@ -115,9 +116,9 @@ def test_a_worker_that_hangs_is_lost_with_the_reason_timeout_and_killed(host, tm
         next(replies)
     assert lost.value.reason is LostReason.TIMEOUT and isinstance(lost.value, Exception)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(worker.pid):
+    while time.monotonic() < deadline and alive(worker.pid):
         time.sleep(0.05)
-    assert not _alive(worker.pid)
+    assert not alive(worker.pid)
 
 
 def test_a_fork_server_that_cannot_start_says_why_and_kernels_start_the_usual_way(tmp_path, site):
@@ -149,11 +150,3 @@ def test_a_remembered_loss_raises_again_with_the_same_reason():
     assert str(again) == "gave_up: too many times"
     with pytest.raises(ValueError):
         WorkerLost("crashed", "not a reason")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

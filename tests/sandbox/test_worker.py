@@ -1,5 +1,4 @@
 """The check worker and the grader's side of it: isolation, protocol, timeouts, crashes."""
-import os
 import time
 
 import numpy as np
@@ -12,6 +11,7 @@ from grader.sandbox.hosts import ForkServerHost, FreshHost
 from grader.sandbox.process import Limits
 
 from tests.helpers import definitions as shared_definitions
+from tests.sandbox.helpers import alive
 
 
 def definitions(*sources: str):
@@ -192,9 +192,9 @@ def test_fork_server_gives_every_check_a_fresh_process(run_dirs, session_for):
         assert clean.call("value", name="MARK").value["repr"] == "'clean'"
         dirty.close()
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.05)
-        assert not _alive(pid)
+        assert not alive(pid)
     finally:
         host.close()
 
@@ -213,11 +213,3 @@ def test_fork_server_that_cannot_import_its_preload_falls_back_to_fresh_workers(
     with pytest.raises(HarnessError):
         call(session_for(choice(), host=bare, preload=("numpy",)))
     bare.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
