@@ -8,7 +8,9 @@ be reached, or one without any worker, raises `ClusterError` (the grader could n
 
 The scheduler retries a task whose worker died; a task that took down `ALLOWED_FAILURES + 1`
 workers is given up (Dask's KilledWorker): that submission becomes an `error` row. A LocalCluster
-gets these settings from here; a remote scheduler from its own configuration (docs/cluster.md).
+gets these settings from here (`CONFIG`, also Dask's slowed housekeeping, `HOUSEKEEPING`); a remote
+scheduler from its own configuration (docs/cluster.md), remote workers their housekeeping from
+the grader's plugin.
 """
 from __future__ import annotations
 
@@ -26,7 +28,19 @@ CONNECT_TIMEOUT = 30.0
 WORKER_WAIT = 60.0
 """Seconds to wait for the first worker of a remote scheduler."""
 
-CONFIG = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+HOUSEKEEPING = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""Dask's own periodic work, slowed for grading tasks that each run for seconds. By default every
+Dask process checks its event loop every 20 ms, samples the system every 500 ms, and every
+worker samples its running task's stack every 10 ms (the statistical profiler): 17.5 % of a core
+for an idle `local:2`, 2.1 % with these, and on 2 cores +15 % against the process pool on 40
+notebooks instead of +4 % (docs/cluster.md). The plugin applies them on workers started with
+their own configuration (`plugin.slow_housekeeping`)."""
+CONFIG = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES, **HOUSEKEEPING}
 
 
 class ClusterError(Exception):

@@ -37,7 +37,7 @@ from ..results.model import Fault, SubmissionResult
 from ..sandbox.process import isolation_status
 from .connection import (ALLOWED_FAILURES, ClusterError, Connection,
                          client_pid_for_workers, import_distributed)
-from .plugin import GraderPlugin
+from .plugin import GraderPlugin, plugin_state
 from .tasks import Payload, grade_task, round_task
 
 Outcome = SubmissionResult | GraderBroken | None
@@ -73,6 +73,8 @@ class ClusterDispatch:
     def _register(self, options: Options) -> None:
         plugin = GraderPlugin(dataclasses.replace(options, fl_round="off"),
                               client_pid=client_pid_for_workers(self.connection))
+        if self._warm(plugin):
+            return
         try:
             replies = self.connection.client.register_plugin(plugin)
         except Exception as exc:  # noqa: BLE001 - the grader's environment
@@ -82,6 +84,16 @@ class ClusterDispatch:
             if isinstance(reply, dict) and reply.get("status") == "error":
                 raise ClusterError(f"the grader could not start on the Dask worker {worker}: "
                                    f"{reply.get('exception_text') or reply.get('exception')}")
+
+    def _warm(self, plugin: GraderPlugin) -> bool:
+        """Every worker already holds a grader for these options whose canary did not fail (an
+        earlier batch registered it): keep them, rather than start each again and pay its
+        warm-up and canary. Workers that join later get the scheduler's copy of it."""
+        try:
+            states = list(self.connection.client.run(plugin_state).values())
+        except Exception:  # noqa: BLE001 - a worker could not say: register again
+            return False
+        return bool(states) and all(state == plugin.state() for state in states)
 
     def _window(self) -> int:
         """One submission in flight per worker thread. More would be assigned to workers ahead

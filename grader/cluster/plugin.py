@@ -6,7 +6,8 @@ worker's `Grader` (its fork server warms up in the background) and grades the ca
 so a worker that joins ahead of the batch is ready when its first submission arrives. `grade`
 serialises the submissions of one worker (one warm grader grades one notebook at a time, whatever
 `--nthreads` the worker has) and raises `GraderBroken` when the canary failed: the client then
-stops the batch, as a failed canary in the process pool does.
+stops the batch, as a failed canary in the process pool does. Setup also slows Dask's own
+periodic work on the worker to `HOUSEKEEPING` (`slow_housekeeping`): it costs grading CPU.
 
 When the client started the cluster itself (`local:N`), the worker ends with the client's
 process (within `CLIENT_WATCH` seconds), as the pool's processes do, so a killed client leaves no
@@ -25,7 +26,7 @@ from ..batch import Job, grade_one
 from ..canary import Canary, GraderBroken
 from ..pipeline import Grader, Options
 from ..results.model import SubmissionResult
-from .connection import import_distributed
+from .connection import HOUSEKEEPING, import_distributed
 
 distributed = import_distributed()
 
@@ -57,6 +58,7 @@ class GraderPlugin(distributed.WorkerPlugin):
         """Start the grader in a thread: importing the grader and starting its fork server takes
         seconds, and the worker's event loop must keep answering the scheduler meanwhile."""
         self.address = worker.address
+        slow_housekeeping(worker)
         if self.client_pid is not None:
             threading.Thread(target=self._end_with_client, name="grader-client-watch",
                              daemon=True).start()
@@ -70,6 +72,12 @@ class GraderPlugin(distributed.WorkerPlugin):
         self.canary = Canary(self.grader)
         self._first = threading.Thread(target=self._ensure, name="grader-canary", daemon=True)
         self._first.start()
+
+    def state(self) -> dict:
+        """What makes two plugins grade alike: the options (the rubric as read), the client."""
+        rubric = self.options.rubric
+        return {"options": self.options.__getstate__(), "client_pid": self.client_pid,
+                "rubric": (sorted(rubric.points.items()), sorted(rubric.partial_credit.items()))}
 
     def _end_with_client(self) -> None:
         """Leave when the client that started this worker is gone (killed: nothing closed us).
@@ -111,6 +119,38 @@ class GraderPlugin(distributed.WorkerPlugin):
         with self._lock:
             self._ensure_locked()
             return grade_one(self.canary, job, out_dir)
+
+
+PERIODIC = {"tick": "distributed.admin.tick.interval",
+            "monitor": "distributed.admin.system-monitor.interval",
+            "memory_monitor": "distributed.worker.memory.monitor-interval"}
+"""A worker's periodic callbacks and the `HOUSEKEEPING` setting of their period."""
+
+
+def slow_housekeeping(worker) -> None:
+    """`HOUSEKEEPING` on this worker, whatever configuration it was started with (a remote
+    `dask worker` has its operator's): its profiler stopped, its other periodic work no more
+    often than `HOUSEKEEPING` says. A `local:N` worker already has these."""
+    from dask.utils import parse_timedelta
+
+    callbacks = worker.periodic_callbacks
+    if not HOUSEKEEPING["distributed.worker.profile.enabled"]:
+        for name in ("profile", "profile-cycle"):
+            if name in callbacks:
+                callbacks[name].stop()
+    for name, key in PERIODIC.items():
+        if name in callbacks:
+            period = parse_timedelta(HOUSEKEEPING[key]) * 1000  # milliseconds
+            callbacks[name].callback_time = max(callbacks[name].callback_time, period)
+
+
+def plugin_state(dask_worker) -> dict | None:
+    """This worker's `GraderPlugin.state()`; None without a started grader, or with a failed
+    canary (the next batch registers the plugin again: the grader starts anew)."""
+    plugin = dask_worker.plugins.get(NAME)
+    if plugin is None or plugin.grader is None or plugin.broken is not None:
+        return None
+    return plugin.state()
 
 
 def worker_plugin() -> GraderPlugin:
