@@ -2,6 +2,8 @@
 shows what it feeds in. (Fixtures live in the conftest.py of the folder that uses them.)"""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -9,6 +11,19 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project root (reference/, fixtures/, student_template/, grader/)."""
+SUBMISSIONS = ROOT / "fixtures" / "submissions"
+ADVERSARIAL = ROOT / "fixtures" / "adversarial"
+
+
+def grader_command(*args: str) -> list[str]:
+    """`python -m grader grade ARGS --fl-round off` (the round has its own tests)."""
+    return [sys.executable, "-m", "grader", "grade", *args, "--fl-round", "off"]
+
+
+def grader_env(tmp: Path) -> dict[str, str]:
+    """The environment of a grader run whose temporary files go to `tmp` (and a secret in the
+    grader's environment that no output may show)."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp), GRADER_SECRET_TOKEN="do-not-leak")
 
 
 def notebook(*cells: str, markdown: tuple[str, ...] = ()) -> nbformat.NotebookNode:

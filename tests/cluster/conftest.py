@@ -1,6 +1,7 @@
 """One LocalCluster for every test here (two worker processes, each with a warm grader), and the
-helpers to grade a handful of notebooks on it. Starting a cluster costs seconds; each batch still
-pays its workers' canaries (the plugin is registered with the batch's options)."""
+helpers to grade a handful of notebooks on it. Starting a cluster costs seconds, and a grader's
+warm-up and canary more: every batch here has the same options, so the workers keep their
+graders from one batch to the next (a worker killed by a test starts a new one)."""
 from __future__ import annotations
 
 import os
@@ -15,9 +16,13 @@ import pytest
 
 from grader.batch import grade_batch
 from grader.pipeline import Options
+from tests.conftest import BATCH_CELL_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "fixtures" / "submissions"
+OPTIONS = Options(cell_timeout=BATCH_CELL_TIMEOUT, fl_round="off")
+"""Every batch's options here: those of the pool's batch the first test compares with (the
+workers keep their warm graders from one batch to the next)."""
 FEW = ("reference", "task1_permutation", "task3_off_by_one")
 """Notebooks for the tests that do not compare whole batches: full marks, two kinds of lost points."""
 
@@ -35,8 +40,10 @@ def cluster_processes() -> set[int]:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def connection():
+    """The cluster of this folder's tests, closed when they are done (its workers each hold a
+    warm grader of ~1 GB: the rest of the suite is better off without them)."""
     from grader.cluster import connect
 
     before = cluster_processes()
@@ -67,8 +74,7 @@ def on_cluster(connection, paths: list[Path], out: Path, progress=None):
     from grader.cluster import open_dispatch
 
     dispatch = open_dispatch(connection)
-    options = dispatch.resolve(Options(cell_timeout=60, fl_round="off"))
-    return grade_batch(paths, out, options, progress=progress, dispatch=dispatch)
+    return grade_batch(paths, out, dispatch.resolve(OPTIONS), progress=progress, dispatch=dispatch)
 
 
 def processes_in(folder: Path) -> list[int]:

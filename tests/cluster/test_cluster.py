@@ -3,6 +3,7 @@ that keeps killing its worker, a client killed mid-batch, a worker whose canary 
 `--fl-round auto` deciding by the cluster's GPU workers."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch import grade_batch
 from grader.pipeline import Options
 from grader.results.model import ERROR, GRADED, Fault
 
-from .conftest import (FEW, ROOT, SAMPLES, WorkerKiller, copies, gradebook_rows, on_cluster,
+from .conftest import (FEW, OPTIONS, ROOT, SAMPLES, WorkerKiller, copies, gradebook_rows, on_cluster,
                        processes_in)
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -37,13 +37,17 @@ class Recorder:
 
 
 @pytest.mark.slow
-def test_the_cluster_gives_the_pools_grades_on_the_samples(connection, tmp_path):
-    options = Options(cell_timeout=60, fl_round="off")
-    pool = grade_batch([SAMPLES], tmp_path / "pool", options, workers=2)
+def test_the_cluster_gives_the_pools_grades_on_the_samples(connection, pool_batches, tmp_path):
+    (pool_out, _), (pool_run, _), _ = pool_batches  # the pool's batch: adversarial + samples
+    assert pool_run.returncode == 0, pool_run.stderr[-2000:]
+    names = sorted(p.stem for p in SAMPLES.glob("*.ipynb"))
+    pool = json.loads((pool_out / "grades.json").read_text())
+    (tmp_path / "pool.json").write_text(json.dumps(
+        {"submissions": [s for s in pool["submissions"] if s["submission"] in names]}))
     progress = Recorder()
     cluster = on_cluster(connection, [SAMPLES], tmp_path / "cluster", progress=progress)
-    assert differences(tmp_path / "pool" / "grades.json", tmp_path / "cluster" / "grades.json") == []
-    assert len(progress.seen) == progress.total == len(pool.submissions)
+    assert differences(tmp_path / "pool.json", tmp_path / "cluster" / "grades.json") == []
+    assert len(progress.seen) == progress.total == len(names)
     for sub in cluster.submissions:  # the client wrote what the workers sent back
         assert (tmp_path / "cluster" / "executed" / f"{sub.submission}.ipynb").is_file() \
             or sub.status == ERROR
@@ -122,6 +126,68 @@ def test_a_client_killed_mid_batch_leaves_no_process_and_a_rerun_regrades_nothin
     reused = [name for name, kept in progress.seen if kept]
     assert len(reused) == done and len(progress.seen) == 4
     assert all(s.status == GRADED for s in run.submissions)
+
+
+def graders(dask_worker) -> str | None:
+    """Which grader this worker holds: its private folder (a new grader has a new one)."""
+    plugin = dask_worker.plugins.get("edge-ai-grader")
+    return str(plugin.grader._root) if plugin is not None and plugin.grader is not None else None
+
+
+@pytest.mark.slow
+def test_a_second_batch_with_the_same_options_keeps_the_workers_warm_graders(connection):
+    from grader.cluster import open_dispatch
+    from grader.cluster.connection import client_pid_for_workers
+    from grader.cluster.plugin import GraderPlugin
+
+    dispatch = open_dispatch(connection)
+    options = dispatch.resolve(OPTIONS)  # as `on_cluster`'s
+    dispatch._register(options)
+    held = connection.client.run(graders)
+    assert all(held.values()), held
+    dispatch._register(options)  # the next batch: nothing started again
+    assert connection.client.run(graders) == held
+    other = GraderPlugin(Options(cell_timeout=30, fl_round="off"),
+                         client_pid=client_pid_for_workers(connection))
+    assert not dispatch._warm(other)  # other options: the grader would be started anew
+
+
+def housekeeping(dask_worker) -> dict[str, tuple[bool, float]]:
+    """A worker's periodic callbacks: running?, period in ms."""
+    return {name: (pc.is_running(), pc.callback_time)
+            for name, pc in dask_worker.periodic_callbacks.items()}
+
+
+def slowed(callbacks: dict[str, tuple[bool, float]]) -> bool:
+    return (not any(callbacks.get(name, (False, 0))[0] for name in ("profile", "profile-cycle"))
+            and callbacks["tick"][1] >= 1000 and callbacks["monitor"][1] >= 5000)
+
+
+def test_local_workers_start_with_dasks_housekeeping_slowed(connection):
+    for callbacks in connection.client.run(housekeeping).values():
+        assert slowed(callbacks), callbacks
+
+
+def test_the_plugin_slows_the_housekeeping_of_a_worker_with_dasks_defaults():
+    import dask
+
+    from grader.cluster.connection import HOUSEKEEPING, import_distributed
+    from grader.cluster.plugin import slow_housekeeping
+
+    distributed = import_distributed()
+    defaults = {"distributed.worker.profile.enabled": True, "distributed.admin.tick.interval": "20ms",
+                "distributed.admin.system-monitor.interval": "500ms",
+                "distributed.worker.memory.monitor-interval": "100ms"}  # Dask's own defaults
+    assert set(defaults) == set(HOUSEKEEPING)
+    with dask.config.set(defaults), \
+            distributed.LocalCluster(n_workers=1, processes=False, host="127.0.0.1", protocol="tcp",
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        [before] = client.run(housekeeping).values()
+        assert not slowed(before) and before["profile"][0]  # a remote worker as Dask starts it
+        client.run(lambda dask_worker: slow_housekeeping(dask_worker))
+        [after] = client.run(housekeeping).values()
+        assert slowed(after), after
 
 
 def test_fl_round_auto_follows_the_clusters_gpu_workers(connection):
