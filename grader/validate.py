@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,10 +107,11 @@ def release_findings(options: Options) -> list[Finding]:
         data = resolve_data_dir(options.data_dir)
         try:
             site = install_wheel(release.wheel, Path(tmp) / "site")
-            template = run_kit(release.notebook, site, Path(tmp) / "run-template", data,
-                               options.cell_timeout)
-            reference = run_kit(REFERENCE, site, Path(tmp) / "run-reference", data,
-                                options.cell_timeout)
+            with ThreadPoolExecutor(2) as pool:  # two student processes side by side
+                template, reference = pool.map(
+                    lambda notebook, run: run_kit(notebook, site, Path(tmp) / run, data,
+                                                  options.cell_timeout),
+                    (release.notebook, REFERENCE), ("run-template", "run-reference"))
         except KitRunError as exc:
             return findings + [Finding("kit on template and reference", False, str(exc))]
     return findings + [kit_on_template(template), kit_on_reference(reference)]
