@@ -93,7 +93,8 @@ class ClusterDispatch:
             states = list(self.connection.client.run(plugin_state).values())
         except Exception:  # noqa: BLE001 - a worker could not say: register again
             return False
-        return bool(states) and all(state == plugin.state() for state in states)
+        wanted = plugin.state()
+        return bool(states) and all(state == wanted for state in states)
 
     def _window(self) -> int:
         """One submission in flight per worker thread. More would be assigned to workers ahead

@@ -17,9 +17,7 @@ import pytest
 from grader.batch import grade_batch
 from grader.pipeline import Options
 from tests.conftest import BATCH_CELL_TIMEOUT
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "fixtures" / "submissions"
+from tests.helpers import SUBMISSIONS as SAMPLES
 OPTIONS = Options(cell_timeout=BATCH_CELL_TIMEOUT, fl_round="off")
 """Every batch's options here: those of the pool's batch the first test compares with (the
 workers keep their warm graders from one batch to the next)."""

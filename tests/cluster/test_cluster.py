@@ -18,7 +18,9 @@ import pytest
 from grader.pipeline import Options
 from grader.results.model import ERROR, GRADED, Fault
 
-from .conftest import (FEW, OPTIONS, ROOT, SAMPLES, WorkerKiller, copies, gradebook_rows, on_cluster,
+from tests.helpers import ROOT
+
+from .conftest import (FEW, OPTIONS, SAMPLES, WorkerKiller, copies, gradebook_rows, on_cluster,
                        processes_in)
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -130,7 +132,9 @@ def test_a_client_killed_mid_batch_leaves_no_process_and_a_rerun_regrades_nothin
 
 def graders(dask_worker) -> str | None:
     """Which grader this worker holds: its private folder (a new grader has a new one)."""
-    plugin = dask_worker.plugins.get("edge-ai-grader")
+    from grader.cluster.plugin import NAME
+
+    plugin = dask_worker.plugins.get(NAME)
     return str(plugin.grader._root) if plugin is not None and plugin.grader is not None else None
 
 

@@ -15,11 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.kit.conftest import ROOT, kernel_env
+from tests.helpers import SUBMISSIONS as FIXTURES
+from tests.kit.conftest import kernel_env
 from tests.kit.kernel import SharedKernel
-
-FIXTURES = ROOT / "fixtures" / "submissions"
-
 
 KERNELS = 2
 """Kernels that run the notebooks side by side (one per core of the CI machine)."""
