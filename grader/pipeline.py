@@ -31,6 +31,7 @@ from .notebook.execute import Execution, execute
 from .notebook.extract import Definitions
 from .notebook.load import NotebookError, load_notebook, sha256_of
 from .notebook.preprocessors import sanitize
+from .notebook.preprocessors.selfcheck_cells import KIT_NOTE, uses_kit
 from .options import group, option
 from .results.model import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Fault,
                             SubmissionResult, SubmissionStatus)
@@ -182,7 +183,7 @@ class Grader:
         finally:
             shutil.rmtree(work, ignore_errors=True)
             self.host.kill_strays()  # nothing of this submission may see the next one
-        checks.append(notebook_runs(execution, options.rubric))
+        checks.append(notebook_runs(execution, options.rubric, kit_used=uses_kit(nb)))
         checks.append(fl_round_check(nb, options if fl_round else dataclasses.replace(
             options, fl_round="off")))
         if checks[-1].status != SKIPPED:
@@ -210,16 +211,18 @@ def _student_run(run_dir: Path, options: Options) -> layout.RunLayout:
     return layout.build_run_dir(run_dir, resolve_data_dir(options.data_dir))
 
 
-def notebook_runs(execution: Execution, rubric: Rubric) -> CheckResult:
-    """Did every cell run? Names the first failing cell (cells count from 1, as in Jupyter)."""
+def notebook_runs(execution: Execution, rubric: Rubric, kit_used: bool = False) -> CheckResult:
+    """Did every cell run? Names the first failing cell (cells count from 1, as in Jupyter), and
+    says so where the self-check kit's cells ran on its stand-in (`kit_used`)."""
     points = rubric.points["notebook_runs"]
     failure = execution.first_failure
+    kit = f" {KIT_NOTE}" if kit_used else ""
     if failure is None:
         return CheckResult("notebook_runs", PASSED, points, points,
-                           feedback=f"All {len(execution.cells)} code cells ran without error.")
+                           feedback=f"All {len(execution.cells)} code cells ran without error.{kit}")
     failed = [c for c in execution.cells if c.status != "ok"]
     return CheckResult(
         "notebook_runs", FAILED, 0.0, points, cell_id=failure.cell_id,
         feedback=(f"Cell {failure.index + 1} failed first ({failure.error}); "
                   f"{len(failed)} of {len(execution.cells)} code cells did not run cleanly. "
-                  "Run the notebook top to bottom (Restart & Run All) and fix the first error."))
+                  f"Run the notebook top to bottom (Restart & Run All) and fix the first error.{kit}"))

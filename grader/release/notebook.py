@@ -12,8 +12,8 @@ id), or after the course's own test cell when that is the next code cell (it pri
 passed."), and after the markdown cells right below that show the expected output (no heading,
 a fenced block). Every added cell has a fixed id (`selfcheck-...`) and metadata
 `{"selfcheck": {"role": "install" | "check", "check": <id>}}`, so the result is a function of
-the template and the registry only. The grader skips these cells (`SkipSelfCheck`); it never
-relies on the metadata, which students' editors may drop.
+the template and the registry only. Under the grader these cells run on the kit's
+stand-in (`SkipSelfCheck`); it never relies on the metadata, which students' editors may drop.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class SelfCheck:
 def install_source(wheel_name: str) -> str:
     return f'''# Self-check kit ({KIT_PACKAGE}): does nothing where the kit is installed already; else it
 # installs the wheel that came with this notebook (next to it, or attached as a Kaggle dataset).
-# The grader skips this cell and the check(...) cells: it grades your code with its own checks.
+# The grader does not run the kit (it grades with its own checks): there check(...) is a stand-in.
 try:
     from {KIT_PACKAGE} import check
 except ImportError:

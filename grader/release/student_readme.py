@@ -12,10 +12,25 @@ from grader.notebook.preprocessors.selfcheck_cells import KIT_PACKAGE
 from .notebook import SelfCheck
 from .registry_view import DIFFERENCES
 
+DOCUMENTED_USES = (
+    'check("task3_lr_schedule")',
+    "check()",
+    "results = check()\nassert results.passed",
+    'r = check("task1_random_seed", show=False)\nprint(r)',
+    'results = check()\nif not results["task3_lr_schedule"].passed:\n'
+    '    print(results["task3_lr_schedule"].failed_properties)',
+    "for c in check(show=False).checks:\n    print(c.id, c.status, c.summary())",
+    'import edge_ai_w5_selfcheck as kit\nr = kit.check("task2_partition")\nprint(r.passed, r.to_dict())',
+)
+"""Every use of the kit's result the README shows, one snippet each; the grader's tests run each
+in a released notebook (`tests/release/`), so none can cost a student `notebook_runs`."""
+
+
 def student_readme(wheel_name: str, checks: list[SelfCheck]) -> str:
     rows = "\n".join(f"| `{c.id}` | {c.summary} | "
                      f"{', '.join(p.replace('_', ' ') for p in c.properties)} |" for c in checks)
     missing = "\n".join(f"- {difference}" for difference in DIFFERENCES)
+    uses = "\n\n".join(DOCUMENTED_USES)
     return f"""# Week 5 self-check (Applied Edge AI: federated learning)
 
 This folder holds the exercise notebook (`exercise.ipynb`), the self-check kit
@@ -45,8 +60,15 @@ terminal mode also install its extra: `pip install "{wheel_name}[run]"` (nbclien
   kernel (the `/kaggle/input` paths mapped as the grader maps them, or `--data DIR` for your
   CIFAR-100 copy), then checks it; the exit status is 0 only when every check passes.
 
-The `check(...)` cells and the install cell are skipped by the grader: you can hand in the
-notebook with them.
+The result can be kept and used; each of these is supported:
+
+```python
+{uses}
+```
+
+You can hand in the notebook with the kit's cells and any of these uses: the grader does not run
+the kit (it grades with its own checks); there, `check(...)` is a stand-in whose result passes
+and says "not run by the grader", so the cells still run.
 
 ## What it checks
 

@@ -30,18 +30,23 @@ def runnable(source: str) -> bool:
     return True
 
 
-def test_the_install_cell_and_check_calls_are_skipped_and_keep_their_line_numbers():
+STANDIN = "self-check stand-in"
+
+
+def test_the_install_cell_binds_the_stand_in_and_keeps_its_line_numbers():
     install, task1, task4 = sanitized(INSTALL, 'check("task1_seeded_choice")',
                                       'check("task4a_load_payload")\ncheck("task4b_extra_test")')
-    assert install.splitlines()[0] == "pass  # [grader] self-check skipped: try:"
+    first = install.splitlines()[0]
+    assert first.endswith(f"; from edge_ai_w5_selfcheck import check  # [grader] {STANDIN}: try:")
+    assert first.startswith("(lambda s: exec(") and "%pip" not in install
     assert all(line.startswith("# [grader]") for line in install.splitlines()[1:])
     assert len(install.splitlines()) == len(INSTALL.splitlines())  # first, not half-done by the pip step
-    assert task1 == 'pass  # [grader] self-check skipped: check("task1_seeded_choice")'
-    assert [line.split("  #")[0] for line in task4.splitlines()] == ["pass", "pass"]
+    assert task1 == 'check("task1_seeded_choice")'  # runs on the stand-in
+    assert task4 == 'check("task4a_load_payload")\ncheck("task4b_extra_test")'
     assert all(runnable(s) for s in (install, task1, task4))
 
 
-def test_the_students_own_code_in_a_check_cell_still_runs():
+def test_released_check_calls_without_the_kit_imported_are_skipped():
     cell = ('MY_RANDOM_SEED = 20000101\nresult = check("task1_random_seed")\n'
             'if MY_RANDOM_SEED:\n    check()\nx = 1; check("task3_lr_schedule")\nprint(MY_RANDOM_SEED)')
     [out] = sanitized(cell)
@@ -52,15 +57,24 @@ def test_the_students_own_code_in_a_check_cell_still_runs():
     assert runnable(out)
 
 
-def test_aliases_and_module_calls_are_recognised_across_cells():
+def test_aliases_and_module_imports_bind_the_stand_in_and_calls_stay():
     imports = "import edge_ai_w5_selfcheck as kit\nfrom edge_ai_w5_selfcheck import check as verify"
-    out = sanitized(imports, "kit.check()", 'report = verify("task2_partition")\nprint(report)',
-                    "for cid in ['task1_seeded_choice']:\n    kit.check(cid)")
-    assert all(line.startswith("pass  #") for line in out[0].splitlines())
-    assert out[1].startswith("pass  #") and out[2].splitlines()[0].startswith("pass  #")
-    assert out[2].splitlines()[1] == "print(report)"  # not a kit call (a NameError, as in Jupyter)
-    assert out[3].splitlines() == ["for cid in ['task1_seeded_choice']:",
-                                   "    pass  # [grader] self-check skipped: kit.check(cid)"]
+    later = ["kit.check()", 'report = verify("task2_partition")\nprint(report)',
+             "for cid in ['task1_seeded_choice']:\n    kit.check(cid)"]
+    out = sanitized(imports, *later)
+    first, second = out[0].splitlines()
+    assert first.endswith(f"; import edge_ai_w5_selfcheck as kit  # [grader] {STANDIN}: "
+                          "import edge_ai_w5_selfcheck as kit")
+    assert second.endswith("; from edge_ai_w5_selfcheck import check as verify  # [grader] "
+                           f"{STANDIN}: from edge_ai_w5_selfcheck import check as verify")
+    assert out[1:] == later
+
+
+def test_an_import_inside_a_block_keeps_its_indentation():
+    cell = "if True:\n    from edge_ai_w5_selfcheck import check\n    r = check()\nprint(r.passed)"
+    [out] = sanitized(cell)
+    assert out.splitlines()[1].startswith("    (lambda s: exec(") and runnable(out)
+    assert out.splitlines()[2:] == ["    r = check()", "print(r.passed)"]
 
 
 def test_a_students_own_check_function_and_unrelated_code_are_untouched():
@@ -72,8 +86,10 @@ def test_a_students_own_check_function_and_unrelated_code_are_untouched():
     assert sanitized(federated)[0].splitlines()[1].startswith("pass  # [grader] federated round")  # chain goes on
 
 
-def test_a_kit_call_in_a_header_skips_the_whole_statement():
+def test_a_released_check_in_a_header_without_the_kit_skips_the_whole_statement():
     cell = 'if check("task3_lr_schedule").passed:\n    print("well done")\nprint("next")'
     [out] = sanitized(cell)
     assert out.splitlines() == ['pass  # [grader] self-check skipped: if check("task3_lr_schedule").passed:',
                                 "# [grader] (skipped)", 'print("next")']
+    [kept] = sanitized("from edge_ai_w5_selfcheck import check\n" + cell)
+    assert kept.splitlines()[1:] == cell.splitlines()  # with the kit imported it runs on the stand-in

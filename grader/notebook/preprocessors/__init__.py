@@ -1,7 +1,7 @@
 """Sanitizing preprocessors: one notebook transformation each, chained by `sanitize`.
 
 Together they turn a Kaggle notebook into one that runs in the offline course environment: the
-self-check kit's install and `check(...)` statements are skipped (first: the grader checks the
+self-check kit is replaced by a stand-in that checks nothing (first: the grader checks the
 notebook itself), `/kaggle/input` paths point into the run directory, `!pip install` does
 nothing, and the final `fl.train()` cell is either skipped (plain grading) or kept (the federated round).
 """
