@@ -1,11 +1,13 @@
-"""`python -m grader grade|check|validate|fl-round|strip|release`: every entry point of the grader.
+"""`python -m grader grade|check|validate|fl-round|strip|release|gradescope-bundle|gradescope-run`:
+every entry point of the grader.
 
 Exit statuses of `grade`: 0 every submission graded; 1 some submissions could not be graded (bad
 files: their own fault); 2 the grader could not grade (its canary failed, or grader faults: grade
 again once the environment is fixed). `check`, `validate` and `fl-round` use 0 (all good), 1 (the
 notebook or course material has problems) and 2 (the grader could not grade, or bad options).
 `release` uses 0 (written, no solution code in it), 1 (solution code found: do not hand it out)
-and 2 (the kit's wheel could not be built).
+and 2 (the kit's wheel could not be built). `gradescope-run` uses `grade`'s; `gradescope-bundle`
+0 (written) and 2 (not written).
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import GRADING, RELEASE, ROUND, add_arguments, from_arguments
+from .options import (GRADESCOPE_BUNDLE, GRADESCOPE_RUN, GRADING, RELEASE, ROUND, add_arguments,
+                      from_arguments)
 
 
 def _options(args: argparse.Namespace, **overrides):
@@ -145,6 +148,25 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradescope_bundle(args: argparse.Namespace) -> int:
+    from .gradescope.bundle import BundleError, build_bundle
+
+    try:
+        bundle = build_bundle(args.bundle_path)
+    except (BundleError, OSError) as exc:
+        print(f"gradescope-bundle failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {bundle.path} ({bundle.size / 1024:.0f} KiB, {len(bundle.names)} files): upload "
+          "it as the autograder of a Gradescope programming assignment (docs/lms.md, Gradescope)")
+    return 0
+
+
+def cmd_gradescope_run(args: argparse.Namespace) -> int:
+    from .gradescope.autograde import run
+
+    return run(args.autograder_root, _options(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
                                               "cells, the self-check kit's wheel, README")
     add_arguments(release, RELEASE)
     release.set_defaults(func=cmd_release)
+
+    bundle = sub.add_parser("gradescope-bundle", help="the autograder zip for a Gradescope "
+                                                      "programming assignment")
+    add_arguments(bundle, GRADESCOPE_BUNDLE)
+    bundle.set_defaults(func=cmd_gradescope_bundle)
+
+    gradescope_run = sub.add_parser("gradescope-run", help="grade the one notebook of a Gradescope "
+                                    "submission into its results.json (the bundle's run_autograder)")
+    add_arguments(gradescope_run, GRADESCOPE_RUN)
+    gradescope_run.set_defaults(func=cmd_gradescope_run)
 
     strip = sub.add_parser("strip", help="make the student template from the reference")
     strip.add_argument("reference", type=Path)

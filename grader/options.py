@@ -152,12 +152,21 @@ declare("round_grace", 10.0, "seconds for the clients to exit after the aggregat
 declare("release_dir", Path("dist/student"), "folder for the student release: exercise.ipynb, "
         "the self-check kit's wheel and README.md", flag="--out", parse=Path, metavar="DIR")
 
+# --- Gradescope (`gradescope-bundle`, `gradescope-run`) ------------------------------------------
+
+declare("bundle_path", Path("autograder.zip"), "the Gradescope autograder zip to write",
+        flag="--out", parse=Path, metavar="ZIP")
+declare("autograder_root", None, "Gradescope's autograder tree (submission/, results/, source/)",
+        flag="--root", parse=Path, metavar="DIR", shown="$AUTOGRADER_ROOT, else /autograder")
+
 # The options of each subcommand (`cli.py`).
 GRADING = ("cell_timeout", "notebook_timeout", "memory_bytes", "isolation", "fl_round",
            "fl_round_size", "data_dir", "rubric_path")
 ROUND = ("start_round", "round_deadline", "keep_dir", "memory_bytes", "fl_round_size", "data_dir",
          "rubric_path")
 RELEASE = ("release_dir",)
+GRADESCOPE_BUNDLE = ("bundle_path",)
+GRADESCOPE_RUN = ("autograder_root",) + GRADING
 
 
 def default(name: str) -> Any:

@@ -68,7 +68,8 @@ def test_every_flag_reaches_a_setting():
     """A flag that no settings class reads would be parsed and then silently ignored."""
     read = {d.name for cls in SETTINGS for d in declared(cls)} | {
         "out_dir", "workers", "cluster",  # read by `grade` itself
-        "release_dir"}  # read by `release` itself
+        "release_dir",  # read by `release` itself
+        "bundle_path", "autograder_root"}  # read by `gradescope-bundle` and `gradescope-run`
     for name, sub in subcommands().items():
         for action in sub._actions:
             if action.dest in OPTIONS:
