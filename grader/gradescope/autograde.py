@@ -156,8 +156,13 @@ def run(root: Path | None, options) -> int:
 
     tree = AutograderTree.locate(root)
     result = autograde(tree, options)
-    write_atomic(tree.results, gradescope_results(result))
     print_report(result, file=sys.stdout)
+    try:
+        write_atomic(tree.results, gradescope_results(result))
+    except OSError as exc:
+        print(f"error: could not write {tree.results} ({exc}): GRADER FAULT, this submission was "
+              f"not reported to Gradescope; check the autograder's tree", file=sys.stderr)
+        return 2
     print(f"Wrote {tree.results}: {result.score:g} points, {result.status.value}"
           f"{', GRADER FAULT (not charged: regrade once fixed)' if result.grader_fault else ''}",
           flush=True)

@@ -96,6 +96,7 @@ def test_results_that_cannot_be_written_fail_the_run(tree):
     tree.results.parent.write_text("a file where the results folder should be")
     done = tree.run()
     assert done.returncode == 2 and "GRADER FAULT" in done.stderr
+    assert "could not write" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_stale_results_are_never_reported(tree, results_schema):
