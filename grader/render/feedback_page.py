@@ -8,6 +8,7 @@ A submission that could not be graded still gets a page that says why.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +75,22 @@ def load_executed(path: Path | None) -> tuple[nbformat.NotebookNode | None, str 
     try:
         return nbformat.read(path, as_version=4), None
     except Exception as exc:  # noqa: BLE001 - a broken file must not stop the page
-        return None, f"The executed notebook could not be read ({type(exc).__name__}: {clean_text(str(exc))[:300]})."
+        problem = f"The executed notebook could not be read ({type(exc).__name__}: {clean_text(str(exc))[:300]})."
+    try:  # nbformat refuses a notebook with one broken element; `prepare` takes what is sound
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None, problem
+    if isinstance(data, dict) and data.get("nbformat") == 4 and isinstance(data.get("cells"), list):
+        return nbformat.from_dict(data), None
+    return None, problem
+
+
+def notebook_view(notebook: str | None, problem: str | None, lost: list[str]) -> str:
+    """How much of the notebook the page shows, for the class report (a <meta> of the page):
+    `whole`, `partial N` (N elements left out), `none` (it could not be shown) or `absent`."""
+    if notebook is not None:
+        return f"partial {len(lost)}" if lost else "whole"
+    return "none" if problem else "absent"
 
 
 def feedback_context(sub: SubmissionResult, executed: Path | None) -> dict:
@@ -87,14 +103,18 @@ def feedback_context(sub: SubmissionResult, executed: Path | None) -> dict:
                      else f"{check.id} {LABELS[check.status]}: it tests what this cell defines",
                      href=f"#gr-check-{check.id}"))
     nb, problem = load_executed(executed)
-    notebook, anchors, error_cells = None, {}, 0
+    notebook, anchors, error_cells, lost = None, {}, 0, []
     if nb is not None:
         try:
             prepared = prepare(nb, notes)
             notebook, anchors, error_cells = notebook_html(prepared), prepared.anchors, prepared.error_cells
+            lost = [item.sentence() for item in sorted(prepared.lost, key=lambda item: item.cell)]
         except Exception as exc:  # noqa: BLE001 - show the feedback even if the notebook will not render
-            problem = (f"The executed notebook could not be displayed "
-                       f"({type(exc).__name__}: {clean_text(str(exc))[:300]}).")
+            problem = (f"Your notebook could not be displayed on this page "
+                       f"({type(exc).__name__}: {clean_text(str(exc))[:300]}). Your score and the "
+                       "feedback above are complete: open your notebook in Jupyter to see the cells "
+                       "they point to, and tell the course staff, since this is a problem of the "
+                       "grader's page, not of your notebook.")
     views = [_view(c, anchors) for c in sub.checks]
     error = clean_text(sub.error).strip() if sub.error else ""
     # An ungradable notebook repeats its error as every check's feedback: say it once.
@@ -114,6 +134,8 @@ def feedback_context(sub: SubmissionResult, executed: Path | None) -> dict:
         "passed_count": sum(1 for v in views if v.status == PASSED),
         "notebook": notebook,
         "notebook_problem": problem,
+        "lost": lost,
+        "notebook_view": notebook_view(notebook, problem, lost),
         "error_cells": error_cells,
         "version": __version__,
     }

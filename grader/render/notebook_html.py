@@ -1,46 +1,35 @@
 """The executed notebook as an HTML fragment for a feedback page: sanitized, self-contained.
 
-Everything in an executed notebook is student-controlled (sources, outputs, metadata), so the
-notebook is first rebuilt from a whitelist (`prepare`): cell sources, known output types and a
-few display mimetypes survive; cell and output metadata, attachments, raw cells, JavaScript and
-widget outputs do not. nbconvert's `basic` template then renders it with `sanitize_html` on and
-its `clean_html` filter replaced by `clean_html` below (bleach with a reading-friendly whitelist:
-headings, tables and `data:` images stay; scripts, styles, iframes, event handlers and remote
-URLs go). The feedback page adds a Content-Security-Policy that forbids scripts and every fetch,
-so anything this sanitizer missed still cannot run or load.
+The notebook is first rebuilt from a whitelist (`notebook_prepare.prepare`): what is sound
+survives, each broken element becomes a placeholder. nbconvert's `basic` template then renders
+it with `sanitize_html` on and its `clean_html` filter replaced by `clean_html` below (bleach with
+a reading-friendly whitelist: headings, tables and `data:` images stay; scripts, styles, iframes,
+event handlers and remote URLs go). The feedback page adds a Content-Security-Policy that forbids
+scripts and every fetch, so anything this sanitizer missed still cannot run or load.
 
-`prepare` also marks cells for the page: cells with an error output, cells a failing check points
-to (`Note`s shown above the cell), and long outputs folded into `<details>`.
+Rendering degrades per element, never per notebook: a markdown image whose attachment is missing
+or unusable becomes a placeholder ("image not included in the notebook"), a markdown cell that
+fails to render is shown as plain text, and if the notebook as a whole still fails, each cell is
+rendered on its own (a cell that fails shows its source as plain text). Placeholders reach the
+page through markers only this process knows (bleach would strip the page's own classes from
+anything that passes through it), and every one is recorded in `PreparedNotebook.lost`.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
-import itertools
+import html as html_lib
 import json
 import re
-from dataclasses import dataclass
+import secrets
 
 import nbformat
 from bleach.sanitizer import Cleaner
 from jinja2 import DictLoader
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from .notebook_prepare import (DISPLAY_MIMES, MAX_IMAGE_CHARS, MISSING_IMAGE, Lost, Note,
+                               PreparedNotebook, anchor_id, prepare)
 from .text import clean_text
-
-# Outputs longer than this are folded behind a <details> summary.
-FOLD_LINES = 30
-FOLD_CHARS = 4000
-# Tracebacks are the interesting part of a failing cell: folded only when very long.
-FOLD_TRACEBACK_LINES = 60
-# A single text output is cut to this many characters (head and tail kept).
-MAX_OUTPUT_CHARS = 60_000
-# Larger images (base64 or SVG characters) are left out of the page, with a note.
-MAX_IMAGE_CHARS = 1_500_000
-
-_DISPLAY_MIMES = ("text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg",
-                  "text/latex", "text/plain")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
-_CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _TAGS = frozenset("""a abbr b blockquote br caption code col colgroup dd del details div dl dt em
 figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong
@@ -93,138 +82,6 @@ def clean_html(html: object) -> str:
     return _cleaner().clean(_SCRIPT_OR_STYLE.sub("", text))
 
 
-@dataclass(frozen=True)
-class Note:
-    """A label above a notebook cell: `kind` is `error` or `check`; `href` links back to a check."""
-
-    kind: str
-    text: str
-    href: str = ""
-
-
-@dataclass
-class PreparedNotebook:
-    notebook: nbformat.NotebookNode
-    # cell id as the results model names it (the cell's id, or "cell-<index>") -> HTML anchor id
-    anchors: dict[str, str]
-    error_cells: int
-
-
-def anchor_id(cell_id: str) -> str:
-    """The HTML id nbconvert's templates give a cell (`id="cell-id=<id>"`)."""
-    return f"cell-id={cell_id}"
-
-
-def _cut(text: str) -> str:
-    if len(text) <= MAX_OUTPUT_CHARS:
-        return text
-    head, tail = text[: MAX_OUTPUT_CHARS * 3 // 4], text[-MAX_OUTPUT_CHARS // 4:]
-    return f"{head}\n[... {len(text) - len(head) - len(tail):,} characters cut by the grader ...]\n{tail}"
-
-
-def _text(value: object) -> str:
-    if isinstance(value, list):
-        return "".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def _fold_label(text: str, what: str = "output") -> str | None:
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if lines > FOLD_LINES or len(text) > FOLD_CHARS:
-        return f"Long {what}: {lines:,} lines, {len(text):,} characters (tap to show)"
-    return None
-
-
-def _clean_outputs(outputs: list) -> tuple[list, list[str]]:
-    """Known output types with whitelisted fields; returns the outputs and the error names."""
-    clean, errors = [], []
-    for output in outputs or []:
-        kind = output.get("output_type")
-        if kind == "stream":
-            text = _cut(_text(output.get("text")))
-            name = output.get("name") if output.get("name") in ("stdout", "stderr") else "stdout"
-            new = new_output("stream", name=name, text=text)
-            fold = _fold_label(text)
-        elif kind == "error":
-            traceback = [_text(line) for line in output.get("traceback") or []]
-            joined = _cut("\n".join(traceback))
-            traceback = joined.split("\n")
-            ename, evalue = _text(output.get("ename")), _text(output.get("evalue"))
-            new = new_output("error", ename=ename, evalue=evalue, traceback=traceback or [f"{ename}: {evalue}"])
-            errors.append(clean_text(ename) or "an error")
-            fold = None
-            if len(traceback) > FOLD_TRACEBACK_LINES:
-                fold = f"Traceback, {len(traceback):,} lines: {clean_text(ename)}: {clean_text(evalue)[:160]}"
-        elif kind in ("execute_result", "display_data"):
-            data, too_big = {}, 0
-            for mime in _DISPLAY_MIMES:
-                value = (output.get("data") or {}).get(mime)
-                if value is None:
-                    continue
-                value = _text(value)
-                if mime in ("image/png", "image/jpeg") and not _BASE64.fullmatch(value):
-                    continue
-                if mime.startswith("image/") and len(value) > MAX_IMAGE_CHARS:
-                    too_big = max(too_big, len(value))
-                    continue
-                data[mime] = value if mime.startswith("image/") else _cut(value)
-            if too_big and not any(m.startswith("image/") for m in data):
-                data["text/plain"] = f"[an image of {too_big // 1024:,} KiB is left out of this page]"
-            if not data:
-                continue
-            new = new_output(kind, data=data)
-            if kind == "execute_result":
-                count = output.get("execution_count")
-                new.execution_count = count if isinstance(count, int) else None
-            shown = next((data[m] for m in ("text/html", "text/markdown", "text/plain") if m in data), "")
-            fold = None if any(m.startswith("image/") for m in data) else _fold_label(shown)
-        else:
-            continue
-        if fold:
-            new.metadata = {"grader_fold": fold}
-        clean.append(new)
-    return clean, errors
-
-
-def prepare(nb: nbformat.NotebookNode, notes: dict[str, list[Note]] | None = None) -> PreparedNotebook:
-    """A whitelisted copy of `nb`, with `notes` (keyed by the model's cell id) attached to cells."""
-    notes = notes or {}
-    cells, anchors, error_cells, used = [], {}, 0, set()
-    for index, cell in enumerate(nb.get("cells", [])):
-        kind = cell.get("cell_type")
-        original = cell.get("id")
-        cell_id = original if isinstance(original, str) and _CELL_ID.fullmatch(original) else f"cell-{index}"
-        candidates = itertools.chain([cell_id, f"cell-{index}"], (f"cell-{index}-{n}" for n in itertools.count(2)))
-        cell_id = next(c for c in candidates if c not in used)  # no duplicate HTML anchors
-        used.add(cell_id)
-        source = _text(cell.get("source"))
-        if kind == "code":
-            outputs, errors = _clean_outputs(cell.get("outputs"))
-            count = cell.get("execution_count")
-            new = new_code_cell(source, execution_count=count if isinstance(count, int) else None)
-            # Set after validation: a stream output has no metadata in the schema, the fold mark does.
-            new.outputs = outputs
-            cell_notes = []
-            if errors:
-                error_cells += 1
-                cell_notes.append(Note("error", f"This cell raised {errors[0][:80]}"))
-        elif kind == "markdown":
-            new, cell_notes = new_markdown_cell(source), []
-        else:
-            continue  # raw cells are not shown in a feedback page
-        new.id = cell_id
-        for key in dict.fromkeys(k for k in (original, f"cell-{index}", cell_id) if isinstance(k, str)):
-            anchors.setdefault(key, anchor_id(cell_id))
-            cell_notes.extend(notes.get(key, []))
-        tags = sorted({f"gr-{n.kind}" for n in cell_notes})
-        new.metadata = {"tags": tags, "grader_notes": [n.__dict__ for n in dict.fromkeys(cell_notes)]}
-        cells.append(new)
-    clean = new_notebook()
-    clean.cells = cells  # not validated: the fold marks ride on output metadata (in memory only)
-    clean.metadata = {"language_info": {"name": "python"}}
-    return PreparedNotebook(clean, anchors, error_cells)
-
-
 # nbconvert's `basic` template (body only, no scripts, no CDN), plus cell notes and folding.
 _TEMPLATE = r"""{%- extends 'basic/index.html.j2' -%}
 {% block input_group -%}
@@ -264,8 +121,12 @@ _TEMPLATE = r"""{%- extends 'basic/index.html.j2' -%}
  src="data:image/svg+xml;base64,{{ output.data['image/svg+xml'] | text_base64 | escape_html }}"></div>
 {%- endblock data_svg %}
 {% block output %}
+{%- set placeholder = output.get('metadata', {}).get('grader_placeholder') -%}
 {%- set fold = output.get('metadata', {}).get('grader_fold') -%}
-{%- if fold -%}
+{%- if placeholder -%}
+<div class="output_area"><div class="prompt"></div>
+<div class="output_subarea gr-placeholder">{{ placeholder | escape_html }}</div></div>
+{%- elif fold -%}
 <details class="gr-fold"><summary>{{ fold | escape_html }}</summary>{{ super() }}</details>
 {%- else -%}
 {{ super() }}
@@ -274,9 +135,15 @@ _TEMPLATE = r"""{%- extends 'basic/index.html.j2' -%}
 """
 
 
+def _highlight_key(metadata: dict | None) -> str:
+    """The cell metadata that highlighting reads, as a cache key (the page's own marks are not)."""
+    kept = {k: v for k, v in (metadata or {}).items() if not k.startswith("grader_")}
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
 def _preferred_mimetype(data: dict) -> list[str]:
     """The one representation of an output to show (widget outputs are dropped by `prepare`)."""
-    return [mime for mime in _DISPLAY_MIMES if mime in data][:1]
+    return [mime for mime in DISPLAY_MIMES if mime in data][:1]
 
 
 @functools.lru_cache(maxsize=1)
@@ -306,15 +173,73 @@ def _exporter():
         @pass_context
         def markdown2html(self, context, source):
             cell = context.get("cell", {})
-            if cell.get("attachments"):
-                return super().markdown2html(context, source)
-            return self._markdown(source, context.get("resources", {}).get("metadata", {})
-                                  .get("path", ""))
+            metadata = cell.get("metadata", {})
+            index = metadata.get("grader_index", 0)
+            if metadata.get("grader_placeholder"):
+                return _mark(Lost(index, "a cell", metadata["grader_placeholder"]),
+                             metadata["grader_placeholder"])
+            path = context.get("resources", {}).get("metadata", {}).get("path", "")
+            try:
+                if "attachment:" in source:  # rare: never cached, attachments are large
+                    return self._attached(source, cell, index, path)
+                return self._markdown(source, path)
+            except Exception as exc:  # noqa: BLE001 - this text only: shown as plain text
+                note = _mark(Lost(index, "markdown text", f"it could not be rendered "
+                                  f"({type(exc).__name__}); shown as plain text"),
+                             "This text cell could not be rendered; here it is as plain text.")
+                return f"<p>{note}</p><pre>{html_lib.escape(source, quote=False)}</pre>"
 
         @functools.lru_cache(maxsize=2048)  # noqa: B019 - one exporter per process
         def _markdown(self, source, path):
             return super().markdown2html({"cell": {}, "resources": {"metadata": {"path": path}}},
                                          source)
+
+        def _attached(self, source, cell, index, path):
+            """Markdown with `attachment:` images: a missing or unusable one is a placeholder."""
+            renderer = _AttachmentRenderer(
+                escape=False, attachments=dict(cell.get("attachments") or {}), index=index,
+                unusable=cell.get("metadata", {}).get("grader_unusable", ()), path=path,
+                embed_images=False, anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links, **self.lexer_options)
+            return MarkdownWithMath(renderer=renderer).render(source)
+
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    class _AttachmentRenderer(IPythonRenderer):
+        """nbconvert's renderer, with a placeholder for an attachment it would refuse."""
+
+        def __init__(self, *, index: int, unusable=(), **kwargs):
+            super().__init__(**kwargs)
+            self.index, self.unusable = index, frozenset(unusable)
+
+        def _lost(self, name: str, alt: str) -> str:
+            why = ("its attachment is not a valid image" if name in self.unusable
+                   else "its attachment is not in the notebook")
+            label = clean_text(html_lib.unescape(alt or "")).strip() or name
+            return _mark(Lost(self.index, f"an image ({label[:80]})", why),
+                         f"{MISSING_IMAGE} ({label[:80]})")
+
+        def image(self, text, url, title=None):
+            name = url[len("attachment:"):] if url.startswith("attachment:") else None
+            if name is not None and name not in self.attachments:
+                return self._lost(name, text)
+            return super().image(text, url, title)
+
+        def _html_images(self, html: str) -> str:
+            def swap(match: re.Match) -> str:
+                name = html_lib.unescape(match["name"])
+                if name in self.attachments:
+                    mime, data = next(iter(self.attachments[name].items()))
+                    return match[0].replace(match["src"], f"data:{mime};base64,{data}")
+                alt = re.search(r"\balt\s*=\s*([\"'])(.*?)\1", match[0], re.DOTALL)
+                return self._lost(name, alt[2] if alt else "")
+            return _HTML_ATTACHMENT.sub(swap, html)
+
+        def block_html(self, html: str) -> str:
+            return super().block_html(self._html_images(html))
+
+        def inline_html(self, html: str) -> str:
+            return super().inline_html(self._html_images(html))
 
     return FragmentExporter(
         template_name="basic", template_file="grader_notebook.html.j2",
@@ -322,13 +247,84 @@ def _exporter():
         sanitize_html=True, embed_images=False,
         filters={"clean_html": clean_html,
                  "highlight_code": lambda source, language=None, metadata=None: highlighted(
-                     source, language, json.dumps(metadata or {}, sort_keys=True, default=str)),
+                     source, language, _highlight_key(metadata)),
                  "filter_data_type": _preferred_mimetype})
 
 
+# Placeholders reach the page as markers only this process knows: student text cannot forge one,
+# and bleach, which strips the page's own classes from student HTML, leaves them alone.
+_MARK = f"grmark{secrets.token_hex(8)}"
+_MARKER = re.compile(rf"{_MARK}(\d+)x")
+_HTML_ATTACHMENT = re.compile(
+    r"<img\b[^>]*?\bsrc\s*=\s*([\"'])(?P<src>attachment:(?P<name>[^\"']*))\1[^>]*>",
+    re.IGNORECASE | re.DOTALL)
+_PLACEHOLDERS: contextvars.ContextVar[list[tuple[Lost, str]] | None] = contextvars.ContextVar(
+    "placeholders", default=None)
+
+
+def _mark(lost: Lost, text: str) -> str:
+    """A marker for a placeholder saying `text`, recorded with what was lost, in this render."""
+    found = _PLACEHOLDERS.get()
+    if found is None:
+        raise RuntimeError("placeholders outside notebook_html")
+    found.append((lost, text))
+    return f"{_MARK}{len(found) - 1}x"
+
+
+def _placeholder_html(text: str) -> str:
+    return f'<span class="gr-placeholder">{html_lib.escape(text, quote=False)}</span>'
+
+
+def _render(nb: nbformat.NotebookNode) -> tuple[str, list[tuple[Lost, str]]]:
+    """nbconvert's HTML of `nb`, markers resolved; and what its placeholders stand for."""
+    token = _PLACEHOLDERS.set([])
+    try:
+        body, _resources = _exporter().from_notebook_node(nb)
+        found = _PLACEHOLDERS.get()
+    finally:
+        _PLACEHOLDERS.reset(token)
+    if found:
+        body = _MARKER.sub(lambda m: _placeholder_html(found[int(m[1])][1])
+                           if int(m[1]) < len(found) else "", body)
+    return body, found
+
+
+def _plain_cell(cell: nbformat.NotebookNode, anchor: str) -> str:
+    """A cell nbconvert refused, as plain text (its anchor and marks kept, so links still work)."""
+    tags = "".join(f" celltag_{html_lib.escape(tag)}" for tag in cell.get("metadata", {}).get("tags", []))
+    note = "This cell could not be rendered; here is its text."
+    return (f'<div id="{html_lib.escape(anchor)}" class="cell border-box-sizing rendered{tags}">\n'
+            f'<div class="inner_cell">{_placeholder_html(note)}\n'
+            f'<pre>{html_lib.escape(clean_text(cell.get("source", "")), quote=False)}</pre></div>\n</div>\n')
+
+
 def notebook_html(prepared: PreparedNotebook) -> str:
-    """The prepared notebook as an HTML fragment (no <html>/<head>, no scripts)."""
-    body, _resources = _exporter().from_notebook_node(prepared.notebook)
+    """The prepared notebook as an HTML fragment (no <html>/<head>, no scripts); what it could
+    not show is added to `prepared.lost`.
+
+    When nbconvert refuses the notebook as a whole, each cell is rendered on its own and a cell
+    it still refuses is shown as plain text; only when not one cell renders does this raise.
+    """
+    try:
+        body, found = _render(prepared.notebook)
+    except Exception:  # noqa: BLE001 - try each cell on its own
+        parts, found, failures = [], [], 0
+        for index, cell in enumerate(prepared.notebook.cells):
+            single = nbformat.from_dict({**prepared.notebook, "cells": [cell]})
+            try:
+                part, lost = _render(single)
+            except Exception as exc:  # noqa: BLE001 - this cell only
+                failures += 1
+                number = cell.get("metadata", {}).get("grader_index", index + 1)
+                part, lost = _plain_cell(cell, anchor_id(cell.get("id", f"cell-{index}"))), [
+                    (Lost(number, f"a {cell.get('cell_type', '')} cell",
+                          f"it could not be rendered ({type(exc).__name__}); shown as plain text"), "")]
+            parts.append(part)
+            found.extend(lost)
+        if prepared.notebook.cells and failures == len(prepared.notebook.cells):
+            raise
+        body = "".join(parts)
+    prepared.lost.extend(lost for lost, _text in found)
     return body
 
 
@@ -339,5 +335,5 @@ def highlight_css() -> str:
     return HtmlFormatter(style="default").get_style_defs(".highlight")
 
 
-__all__ = ["Note", "PreparedNotebook", "anchor_id", "clean_html", "highlight_css", "notebook_html",
-           "prepare"]
+__all__ = ["MAX_IMAGE_CHARS", "Lost", "Note", "PreparedNotebook", "anchor_id", "clean_html",
+           "highlight_css", "notebook_html", "prepare"]

@@ -1,7 +1,7 @@
 """A hand-built class for the render tests: what a class produces, without grading anything.
 
 A partly failing submission with a counterexample, sub-properties and an executed notebook (an
-error output, a long output, hostile HTML), a submission with a name that is an XSS attempt, one
+error output, a long output, hostile HTML, a missing attachment, a broken image), a submission with a name that is an XSS attempt, one
 that could not be graded and one that timed out. `write_sample(out)` renders it into `out`.
 """
 from __future__ import annotations
@@ -20,10 +20,13 @@ PIXEL = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQ
 
 
 def executed_notebook() -> nbformat.NotebookNode:
-    """A tiny executed notebook: a graded definition, an error, a long output, hostile HTML."""
+    """A tiny executed notebook: a graded definition, an error, a long output, hostile HTML, and
+    two elements nbconvert refuses (a missing attachment, image data that is not base64)."""
     cells = [
         new_markdown_cell("# Week 5\n<script>alert('md')</script> <img src=x onerror=alert('img')>\n\n"
-                          "![remote](https://example.com/tracker.png) [course page](https://example.com/)",
+                          "![remote](https://example.com/tracker.png) [course page](https://example.com/)\n\n"
+                          "As in the course's notebook, an image whose attachment is not in the file:\n\n"
+                          "![grafik.png](attachment:e0156c83-9d0b-451b-a619-3d459ac607c7.png)",
                           id="intro"),
         new_code_cell("def parallel_seeded_choice(array_list, seed, n):\n    return array_list[:2]",
                       id="task1-def", execution_count=1),
