@@ -22,7 +22,8 @@ esac
 """
 
 
-def setup_run(bundle, tmp_path: Path, *, with_python: bool, fail: str = "never fails"):
+def setup_run(bundle, tmp_path: Path, *, with_python: bool, fail: str = "never fails",
+              apt_cache: bool = False):
     source = tmp_path / "autograder" / "source"
     unpack(bundle.path, source)
     stubs, log = tmp_path / "stubs", tmp_path / "calls.log"
@@ -30,7 +31,8 @@ def setup_run(bundle, tmp_path: Path, *, with_python: bool, fail: str = "never f
     stand_in = tmp_path / "stand-in"
     stand_in.write_text(STAND_IN)
     stand_in.chmod(0o755)
-    names = ["apt-get", "add-apt-repository"] + (["python3.11"] if with_python else [])
+    names = (["apt-get", "add-apt-repository"] + (["python3.11"] if with_python else [])
+             + (["apt-cache"] if apt_cache else []))
     for name in names:
         shutil.copy(stand_in, stubs / name)
     tools = tmp_path / "tools"  # what the script needs besides the stand-ins: no real Python
@@ -73,6 +75,13 @@ def test_an_image_with_python_3_11_keeps_it(bundle, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert not any("deadsnakes" in call for call in calls)
     assert calls[2] == f"python3.11 -m venv {tmp_path / 'venv'}"
+
+
+def test_ubuntu_24_04_names_glib_t64(bundle, tmp_path):
+    done, calls, _ = setup_run(bundle, tmp_path, with_python=True, apt_cache=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert calls[1:3] == ["apt-cache show libglib2.0-0t64", "apt-get install -y "
+                          "--no-install-recommends ca-certificates libgl1 libglib2.0-0t64"]
 
 
 def test_without_cpu_wheels_pypis_torch_is_installed(bundle, tmp_path):

@@ -18,7 +18,9 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 
 echo "== system packages: OpenCV's libraries (imgaug imports cv2)"
 apt-get update
-apt-get install -y --no-install-recommends ca-certificates libgl1 libglib2.0-0
+GLIB=libglib2.0-0  # renamed libglib2.0-0t64 from Ubuntu 24.04 on
+if apt-cache show libglib2.0-0t64 >/dev/null 2>&1; then GLIB=libglib2.0-0t64; fi
+apt-get install -y --no-install-recommends ca-certificates libgl1 "$GLIB"
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
     echo "== $PYTHON from the deadsnakes PPA"
