@@ -26,7 +26,8 @@ from grader.checks.trial import PropertyOutcome, exam, run_property
 from grader.environment.layout import SITE_DIR
 from grader.environment.preload import AFTER_FORK, FORK_PRELOAD
 from grader.options import group, option
-from grader.results.model import ERROR, FAILED, PASSED, CheckResult, Counterexample, SubProperty
+from grader.results.model import (ERROR, FAILED, NOT_RUN, PASSED, CheckResult, Counterexample,
+                                  SubProperty)
 from grader.sandbox.errors import HarnessError
 from grader.sandbox.hosts import ForkServerHost, FreshHost, Host, RunDirFactory
 from grader.sandbox.limits import Limits
@@ -73,7 +74,7 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Host,
     missing = [name for name in spec.needs if name not in student]
     if missing:
         return result(FAILED, 0.0, feedback.missing(missing),
-                      properties=[SubProperty(p.name, False, "not checked: definition missing")
+                      properties=[SubProperty(p.name, False, NOT_RUN)
                                   for p in spec.properties])
     session = None
     try:
@@ -106,6 +107,7 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Host,
         if session is not None:
             session.close()
 
+    observed = dict(context.observed) or None
     held = sum(o.held for o in outcomes)
     problems = _problems(outcomes)
     properties = [SubProperty(o.name, o.held, _property_message(spec, o, problems))
@@ -113,7 +115,7 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Host,
     if held == len(outcomes):
         tried = session.inputs_tried if session is not None else 0
         return result(PASSED, points, feedback.passed(spec.title, len(outcomes), tried),
-                      properties=properties)
+                      properties=properties, observed=observed)
     first = next(o for o in outcomes if not o.held)
     counterexample = None
     if first.case is not None and first.failure is not None:
@@ -125,7 +127,8 @@ def run_check(spec: CheckSpec, student, reference, *, points: float, host: Host,
     if note:
         text += "\n" + note
     score = points * held / len(outcomes) if partial_credit else 0.0
-    return result(FAILED, score, text, counterexample=counterexample, properties=properties)
+    return result(FAILED, score, text, counterexample=counterexample, properties=properties,
+                  observed=observed)
 
 
 def _program(spec: CheckSpec, student, reference) -> list[dict]:

@@ -49,6 +49,8 @@ class CheckContext:
     reference: Definitions
     run_dir: Path
     data: dict[str, Any] = field(default_factory=dict)  # whatever `prepare` computed
+    # Plain values `observe` saw and the results keep (`CheckResult.observed`), e.g. the seed.
+    observed: dict[str, Any] = field(default_factory=dict)
     request: Callable[[CheckContext, Any], tuple[str, dict]] | None = None
 
     def probe(self, case: Any):

@@ -19,7 +19,8 @@ grades.json is described by `grades.schema.json` (next to this module, JSON Sche
 Schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); `from_dict`
 reads schema 1 rows (no `fault`) by deriving it from the status, an old `error` row counting as the
 grader's (so it is graded again, never kept), and refuses any other version with a sentence that
-says what to do.
+says what to do. A check's `observed` (plain values it saw, e.g. the seed) is optional and only
+written when there is something to keep.
 """
 from __future__ import annotations
 
@@ -100,6 +101,11 @@ class Counterexample:
         return asdict(self)
 
 
+# The message of every sub-property of a check that could not run at all, because the notebook
+# does not define a name it needs (the class report groups such checks apart).
+NOT_RUN = "not checked: definition missing"
+
+
 @dataclass
 class SubProperty:
     """A named part of a check; partial credit is the share of sub-properties that hold."""
@@ -125,6 +131,9 @@ class CheckResult:
     cell_id: str | None = None
     seconds: float = 0.0
     fault: Fault | None = None  # derived from the status unless given (see the module docstring)
+    # Plain values the check saw in the notebook and the class report compares across students
+    # (task1_random_seed: {"MY_RANDOM_SEED": 19891217}); None when it keeps nothing.
+    observed: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -148,6 +157,7 @@ class CheckResult:
             "cell_id": self.cell_id,
             "seconds": round(self.seconds, 3),
             "fault": self.fault.value if self.fault else None,
+            **({"observed": dict(self.observed)} if self.observed else {}),
         }
 
     @classmethod
@@ -164,6 +174,7 @@ class CheckResult:
             cell_id=data.get("cell_id"),
             seconds=data.get("seconds", 0.0),
             fault=data.get("fault"),
+            observed=data.get("observed") or None,
         )
 
 

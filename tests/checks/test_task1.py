@@ -13,6 +13,7 @@ from grader.checks.task1 import SEEDED_CHOICE
 from grader.checks.task1_seed import RANDOM_SEED
 from grader.environment.layout import SITE_DIR
 from grader.notebook.extract import Definitions
+from grader.results.model import CheckResult
 from grader.sandbox.hosts import FreshHost
 from grader.sandbox.process import Limits
 
@@ -236,21 +237,24 @@ def test_a_reference_without_the_function_is_a_grader_error_not_a_student_fault(
     assert "problem of the grader" in result.feedback
 
 
-@pytest.mark.parametrize("value, broken", [
-    ("19891217", set()),
-    ("np.int64(20000229)", set()),
-    ("'19891217'", {"is_integer"}),
-    ("19891217.0", {"is_integer", "is_calendar_date"}),
-    ("True", {"is_integer", "is_calendar_date"}),
-    ("19891317", {"is_calendar_date"}),
-    ("18991231", {"is_calendar_date"}),
-    ("20190229", {"is_calendar_date"}),
-    ("1989121", {"is_calendar_date"}),
+@pytest.mark.parametrize("value, broken, observed", [
+    ("19891217", set(), 19891217),
+    ("np.int64(20000229)", set(), 20000229),
+    ("'19891217'", {"is_integer"}, "'19891217'"),
+    ("19891217.0", {"is_integer", "is_calendar_date"}, "19891217.0"),
+    ("True", {"is_integer", "is_calendar_date"}, "True"),
+    ("19891317", {"is_calendar_date"}, 19891317),
+    ("18991231", {"is_calendar_date"}, 18991231),
+    ("20190229", {"is_calendar_date"}, 20190229),
+    ("1989121", {"is_calendar_date"}, 1989121),
 ])
-def test_random_seed_must_be_an_int_that_reads_as_a_birthdate(grade, value, broken):
+def test_random_seed_must_be_an_int_that_reads_as_a_birthdate(grade, value, broken, observed):
     result = grade(RANDOM_SEED, f"import numpy as np\nMY_RANDOM_SEED = {value}\n")
     assert failed_properties(result) == broken, result.feedback
     assert result.status == ("failed" if broken else "passed")
+    # The seed is kept as data, for the class report's shared and example seeds.
+    assert result.observed == {"MY_RANDOM_SEED": observed}
+    assert CheckResult.from_dict(result.to_dict()).observed == {"MY_RANDOM_SEED": observed}
 
 
 def test_check_ids_are_the_fixed_ones():

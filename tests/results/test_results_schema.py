@@ -73,7 +73,7 @@ def test_gradescope_execution_time_is_the_submissions_seconds(graded):
 def _sample() -> dict:
     """A grades.json built from the model (no grading): one graded row, one error row."""
     checks = [CheckResult("task1_random_seed", CheckStatus.FAILED, 0.0, 1.0, feedback="no",
-                          properties=[]),
+                          properties=[], observed={"MY_RANDOM_SEED": 19891317}),
               CheckResult("notebook_runs", "passed", 0.0, 0.0)]
     rows = [SubmissionResult("alice", "a" * 64, checks=checks, timings={"execute": 1.0}),
             SubmissionResult.from_error("bob", "", "not JSON", fault=Fault.SUBMISSION)]
@@ -100,9 +100,10 @@ def _broken(change):
     lambda d: d["submissions"][1].update(sha256="not a hash"),
     lambda d: d.update(schema_version=3),
     lambda d: d.pop("stopped"),
+    lambda d: d["submissions"][0]["checks"][0].update(observed={"MY_RANDOM_SEED": [1, 2]}),
 ], ids=["status", "missing-fault", "failure-without-fault", "pass-with-fault", "string-score",
         "counterexample-fields", "error-without-fault", "unknown-key", "negative-timing",
-        "sha256", "version", "missing-stopped"])
+        "sha256", "version", "missing-stopped", "observed-not-plain"])
 def test_hand_broken_documents_are_refused(schema, change):
     assert _errors(schema, _sample()) == []
     assert _errors(schema, _broken(change)), "the schema let a broken grades.json through"
