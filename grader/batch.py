@@ -23,7 +23,7 @@ import signal
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterable, Iterator, Protocol
 
 from .canary import Canary, GraderBroken
 from .checks import RUBRIC_IDS
@@ -35,7 +35,7 @@ from .render.html import write_feedback_page, write_reports
 from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
-from .results.model import ERROR, Fault, GradingRun, SubmissionResult
+from .results.model import ERROR, Fault, GradingRun, Note, Student, SubmissionResult
 from .sandbox.process import batch_hidden, isolation_status
 
 GRADEBOOK = "gradebook.sqlite"
@@ -46,17 +46,29 @@ class Job:
     path: Path
     name: str
     sha256: str
+    student: Student | None = None  # who submitted it, where a platform's download says so
 
 
-def plan(paths: list[Path]) -> tuple[list[Job], list[Path]]:
+class Named(Protocol):
+    """A file whose submission name (and student) the intake chose (`grader.lms.collect`);
+    `root`: the folder it was found in (hidden from student code, as `paths` are)."""
+    path: Path
+    name: str
+    student: Student | None
+    root: Path
+
+
+def plan(paths: list[Path], named: Iterable[Named] = ()) -> tuple[list[Job], list[Path]]:
     """Jobs with unique submission names (two `alice.ipynb` in different folders stay apart)."""
     found, missing = discover(paths)
-    names = [submission_name(p) for p in found]
+    entries = [(path, submission_name(path), None) for path in found]
+    entries += [(n.path, n.name, n.student) for n in named]
+    names = [name for _, name, _ in entries]
     jobs = []
-    for path, name in zip(found, names):
+    for path, name, student in entries:
         if names.count(name) > 1:
             name = f"{path.parent.name}__{name}"
-        jobs.append(Job(path, name, sha256_of(path)))
+        jobs.append(Job(path, name, sha256_of(path), student))
     return jobs, missing
 
 
@@ -74,6 +86,7 @@ def grade_one(canary: Canary, job: Job, out_dir: Path) -> SubmissionResult:
         result = error_result(job.name, job.sha256, f"internal grader error: {type(exc).__name__}: {exc}",
                               grader.options.rubric, fault=Fault.GRADER)
     result.sha256 = job.sha256
+    result.student = job.student
     canary.observe(result)
     canary.charge_first(result)
     write_feedback_page(result, out_dir)
@@ -134,18 +147,23 @@ class Dispatch(Protocol):
 
 
 def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int = 1,
-                progress: Progress | None = None, dispatch: Dispatch | None = None) -> GradingRun:
+                progress: Progress | None = None, dispatch: Dispatch | None = None,
+                named: Iterable[Named] = (), notes: Iterable[Note] = ()) -> GradingRun:
     """Grade `paths` into `out_dir`, telling `progress` about each submission as it finishes.
-    `dispatch`: grade elsewhere instead of in this machine's processes (`workers` unused)."""
+    `dispatch`: grade elsewhere instead of in this machine's processes (`workers` unused).
+    `named`: files named (and identified) by the intake, graded besides `paths`; `notes`: what
+    the intake said about the input, kept in the run (grades.json, class report)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    named = list(named)
     # student code must not see the output folder or the submissions (README: Running untrusted code)
-    options = dataclasses.replace(options,
-                                  limits=options.limits.hiding(*batch_hidden(out_dir, paths)))
-    jobs, missing = plan(paths)
+    hidden = batch_hidden(out_dir, list(paths) + sorted({n.root for n in named}))
+    options = dataclasses.replace(options, limits=options.limits.hiding(*hidden))
+    jobs, missing = plan(paths, named)
     fingerprint = options.fingerprint()
     run = GradingRun(sandbox={"isolated": False, "reason": "--isolation off"}
                      if options.limits.isolation == "off" else
-                     dispatch.sandbox(options) if dispatch is not None else isolation_status())
+                     dispatch.sandbox(options) if dispatch is not None else isolation_status(),
+                     notes=list(notes))
     if progress:
         progress.start(len(jobs) + len(missing))
     for path in missing:
@@ -159,6 +177,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         for job in jobs:
             cached = book.lookup(job.name, job.sha256, fingerprint) if job.sha256 else None
             if cached is not None:
+                cached.student = job.student
                 run.submissions.append(cached)
                 if progress:
                     progress.update(cached, True)
@@ -177,9 +196,11 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
 
         def finished(result: SubmissionResult) -> None:
             executed = executed_dir / f"{result.submission}.ipynb"
-            for name in [result.submission] + [twin.name for twin in twins.get(result.sha256, [])]:
+            students = {twin.name: twin.student for twin in twins.get(result.sha256, [])}
+            for name in [result.submission] + list(students):
                 copy = SubmissionResult.from_dict(result.to_dict())
                 copy.submission = name
+                copy.student = students.get(name, result.student)
                 if name != result.submission and executed.exists():
                     shutil.copyfile(executed, executed_dir / f"{name}.ipynb")
                     (out_dir / "feedback" / feedback_filename(name)).unlink(missing_ok=True)

@@ -58,7 +58,7 @@ def test_round_trip_and_schema_1_rows():
     for sub in (graded(), grader_fault(), unreadable()):
         assert SubmissionResult.from_dict(sub.to_dict()).to_dict() == sub.to_dict()
     data = json.loads(grades_json(GradingRun([graded(), grader_fault()])))
-    assert data["schema_version"] == 2 and data["stopped"] is None
+    assert data["schema_version"] == 3 and data["stopped"] is None
     assert [s["fault"] for s in data["submissions"]] == [None, "grader"]
     assert data["submissions"][0]["checks"][1]["fault"] == "submission"
     # schema 1 (no fault): failed checks are the student's, an error row is graded again

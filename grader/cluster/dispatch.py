@@ -116,8 +116,8 @@ class ClusterDispatch:
         def submit() -> None:
             job = pending.pop()
             notebook = job.path.read_bytes()
-            future = client.submit(grade_task, job.name, job.sha256, notebook, pure=False,
-                                   key=f"grade-{job.name}-{batch}")
+            future = client.submit(grade_task, job.name, job.sha256, notebook, job.student,
+                                   pure=False, key=f"grade-{job.name}-{batch}")
             if rounds:
                 future = client.submit(round_task, future, notebook, options.fl_round, pure=False,
                                        key=f"fl-round-{job.name}-{batch}", resources=resources)

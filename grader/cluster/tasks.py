@@ -24,7 +24,7 @@ from ..notebook.load import NotebookError, load_notebook
 from ..pipeline import grader_fault_message
 from ..render.html import write_feedback_page
 from ..render.text import feedback_filename
-from ..results.model import ERROR, SKIPPED, CheckResult, Fault, SubmissionResult
+from ..results.model import ERROR, SKIPPED, CheckResult, Fault, Student, SubmissionResult
 from .plugin import worker_plugin
 
 
@@ -44,15 +44,16 @@ def _payload(result: SubmissionResult, folder: Path) -> Payload:
                    page=_read(folder / "feedback" / feedback_filename(result.submission)))
 
 
-def grade_task(name: str, sha256: str, notebook: bytes) -> Payload:
-    """Grade one submission with this worker's warm grader (its options never run the round)."""
+def grade_task(name: str, sha256: str, notebook: bytes, student: Student | None = None) -> Payload:
+    """Grade one submission with this worker's warm grader (its options never run the round);
+    `student`: who submitted it (for its feedback page), where the platform's download says so."""
     plugin = worker_plugin()
     folder = Path(tempfile.mkdtemp(prefix="cluster-"))
     try:
         path = folder / "in" / f"{name}.ipynb"
         path.parent.mkdir()
         path.write_bytes(notebook)
-        return _payload(plugin.grade(Job(path, name, sha256), folder), folder)
+        return _payload(plugin.grade(Job(path, name, sha256, student), folder), folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -14,9 +14,9 @@ from typing import Any
 from ..results.model import (ERROR, FAILED, PASSED, SHARE_OF_A_PHASE, SKIPPED, GradingRun,
                              SubmissionResult)
 from . import plots
-from .text import clean_text, failure_pattern, feedback_href, first_sentence
+from .text import clean_text, failure_pattern, feedback_href, first_sentence, submission_title
 
-SUMMARY_SCHEMA_VERSION = 2  # 2: problems of kind "grader", grader_faults
+SUMMARY_SCHEMA_VERSION = 3  # 2: problems of kind "grader", grader_faults; 3: titles, notes
 # How many distinct failure messages per check the report lists.
 TOP_FAILURES = 5
 # How many example submissions a failure message names.
@@ -119,13 +119,14 @@ def summarize(run: GradingRun) -> dict[str, Any]:
     problems = []
     for sub in subs:
         if sub.status == ERROR:  # kind "grader": the grader failed, not the student; grade again
-            problems.append({"submission": sub.submission,
+            problems.append({"submission": sub.submission, "title": submission_title(sub),
                              "kind": "grader" if sub.grader_fault else "error",
                              "message": clean_text(sub.error) or "could not be graded"})
         else:
             reasons = _timeout_reasons(sub)
             if reasons:
-                problems.append({"submission": sub.submission, "kind": "timeout", "message": "; ".join(reasons)})
+                problems.append({"submission": sub.submission, "title": submission_title(sub),
+                                 "kind": "timeout", "message": "; ".join(reasons)})
 
     recorded: dict[str, None] = {}  # every timing, in first-seen order
     for sub in subs:
@@ -134,6 +135,8 @@ def summarize(run: GradingRun) -> dict[str, Any]:
     phases = [p for p in recorded if p not in SHARE_OF_A_PHASE]  # these add up to the total
     per_submission = [{
         "submission": sub.submission,
+        "title": submission_title(sub),
+        "student": sub.student.to_dict() if sub.student else None,
         "status": sub.status,
         "score": sub.score,
         "max_score": sub.max_score,
@@ -170,6 +173,7 @@ def summarize(run: GradingRun) -> dict[str, Any]:
         },
         "checks": checks,
         "problems": problems,
+        "notes": [{"kind": str(n.kind), "message": clean_text(n.message)} for n in run.notes],
         "timings": {
             "phases": phases,
             "per_phase": {p: stats([s.timings[p] for s in subs if p in s.timings]) for p in recorded},

@@ -17,7 +17,7 @@ import nbformat
 from .. import __version__
 from ..results.model import ERROR, FAILED, PASSED, SKIPPED, CheckResult, SubmissionResult
 from .notebook_html import Note, notebook_html, prepare
-from .text import clean_text, first_sentence
+from .text import clean_text, first_sentence, submission_title
 
 LABELS = {PASSED: "passed", FAILED: "failed", ERROR: "error", SKIPPED: "skipped"}
 
@@ -122,7 +122,7 @@ def feedback_context(sub: SubmissionResult, executed: Path | None) -> dict:
     percent = round(100 * sub.score / sub.max_score) if sub.max_score else 0
     return {
         "sub": sub,
-        "name": sub.submission,
+        "name": submission_title(sub),
         "status": submission_status(sub),
         "score": points(sub.score),
         "max_score": points(sub.max_score),

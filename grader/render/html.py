@@ -24,7 +24,7 @@ from ..results.model import GradingRun, SubmissionResult
 from .class_report import render_report, summarize
 from .feedback_page import LABELS, render_feedback, submission_status
 from .files import write_atomic
-from .text import clean_text, feedback_filename, feedback_href
+from .text import clean_text, feedback_filename, feedback_href, submission_title
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # No scripts, no fetches: images only from data: URIs, styles only inline.
@@ -54,7 +54,7 @@ def feedback_page(sub: SubmissionResult, executed: Path | None = None) -> str:
         return render_feedback(sub, executed, environment())
     except Exception as exc:  # noqa: BLE001 - one odd result must not cost the class its pages
         return environment().get_template("fallback.html.j2").render(
-            name=sub.submission, score=f"{sub.score:g}", max_score=f"{sub.max_score:g}",
+            name=submission_title(sub), score=f"{sub.score:g}", max_score=f"{sub.max_score:g}",
             status=submission_status(sub), problem=f"{type(exc).__name__}: {clean_text(str(exc))}",
             checks=sub.checks)
 

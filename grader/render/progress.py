@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..results.model import ERROR, PASSED, SKIPPED, SubmissionResult
+from .text import submission_title
 
 
 class BatchProgress:
@@ -38,7 +39,7 @@ class BatchProgress:
             self.counts["lost points"] += 1
         how = "unchanged, kept" if reused else f"{result.seconds:.1f} s"
         status = "GRADER FAULT (not graded; grade again)" if result.grader_fault else result.status
-        line = f"  {result.submission}: {status}, {result.score:g}/{result.max_score:g} ({how})"
+        line = f"  {submission_title(result)}: {status}, {result.score:g}/{result.max_score:g} ({how})"
         if self._bar is not None:
             self._bar.console.print(line, highlight=False)
             self._bar.update(self._task, advance=1, counts=self._counts_text())

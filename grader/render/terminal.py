@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..results.model import ERROR, FAILED, PASSED, SKIPPED, SubmissionResult
-from .text import clean_text, first_sentence
+from .text import clean_text, first_sentence, submission_title
 
 _STYLE = {PASSED: "green", FAILED: "red", ERROR: "dark_orange", SKIPPED: "dim"}
 _MARK = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR", SKIPPED: "skip"}
@@ -52,7 +52,7 @@ def print_report(sub: SubmissionResult, file=None) -> None:
     failing = [c for c in sub.checks if c.status in (FAILED, ERROR)]
     error = clean_text(sub.error).strip() if sub.error else ""
 
-    title = Text(f"Self-check of {clean_text(sub.submission)}", style="bold")
+    title = Text(f"Self-check of {submission_title(sub)}", style="bold")
     title.append(f"   {_points(sub.score)}/{_points(sub.max_score)} points", style="bold cyan" if fancy else "")
     console.print(title)
     if error:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from ..results.model import Student, SubmissionResult
+
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A sentence ends at . ! or ? before anything but a lower-case word ("e.g. this" goes on).
@@ -46,6 +48,21 @@ def failure_pattern(text: str | None) -> str:
     sentence = _QUOTED.sub("'\u2026'", sentence)
     sentence = _NUMBER.sub("N", sentence)
     return _SPACE.sub(" ", sentence).strip()
+
+
+def student_label(student: Student) -> str:
+    """A student as the platform named them, with its id and a late mark: "Änne Müller
+    (Moodle 123, late)"."""
+    late = ", late" if student.late else ""
+    return f"{clean_text(student.name)} ({student.platform.capitalize()} {student.id}{late})"
+
+
+def submission_title(sub: SubmissionResult) -> str:
+    """How every renderer names a submission (terminal, feedback page, class report): the
+    student where a platform's download said who it is, else the submission's name."""
+    if sub.student is None:
+        return clean_text(sub.submission)
+    return student_label(sub.student)
 
 
 def feedback_filename(submission: str) -> str:

@@ -16,11 +16,14 @@ Whose fault (`Fault`): every check and every submission says who is to blame for
   grades it again) and makes `grade` exit with status 2.
 
 grades.json is described by `grades.schema.json` (next to this module, JSON Schema 2020-12).
-Schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); `from_dict`
-reads schema 1 rows (no `fault`) by deriving it from the status, an old `error` row counting as the
-grader's (so it is graded again, never kept), and refuses any other version with a sentence that
-says what to do. A check's `observed` (plain values it saw, e.g. the seed) is optional and only
-written when there is something to keep.
+Schema 2 added `fault` (and the run's `stopped`: why a batch stopped early, or null); schema 3
+added each row's `student` (who submitted it, as the learning platform named them: `Student`, or
+null for a plain file) and the run's `notes` (what the intake and the platform's gradebook said
+about files and students: `Note`). `from_dict` reads schema 1 rows (no `fault`) by deriving it
+from the status, an old `error` row counting as the grader's (so it is graded again, never kept),
+schema 1 and 2 with no student and no notes, and refuses any other version with a sentence that
+says what to do. A check's `observed` (plain values it
+saw, e.g. the seed) is optional and only written when there is something to keep.
 """
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
-READABLE_SCHEMA_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 SCHEMA_PATH = Path(__file__).with_name("grades.schema.json")
 
 
@@ -87,6 +90,55 @@ def check_schema_version(version: Any) -> None:
     if version not in READABLE_SCHEMA_VERSIONS:
         raise SchemaError(f"grades.json has schema_version {version}, older than any this grader "
                           f"reads ({readable}): grade the submissions again")
+
+
+@dataclass(frozen=True)
+class Student:
+    """Who submitted a file, as the learning platform named them in its download.
+
+    `platform`: the registry name of the platform (`grader.lms`: "canvas", "moodle"); `id`: the
+    platform's own id (Canvas's user id, Moodle's participant id), as text; `name`: the name the
+    platform gave (Canvas's login name, Moodle's full name; the gradebook's name once matched);
+    `late`: the platform marked the submission late."""
+
+    platform: str
+    id: str
+    name: str
+    late: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Student | None:
+        if not data:
+            return None
+        return cls(platform=data["platform"], id=str(data["id"]), name=data["name"],
+                   late=bool(data.get("late", False)))
+
+
+class NoteKind(StrEnum):
+    """What a `Note` is about (its value is what grades.json says)."""
+
+    FILE = "file"  # a file of the download: not a notebook, no platform name, one of several
+    UNKNOWN_STUDENT = "unknown_student"  # a submission whose student the gradebook does not know
+    NO_SUBMISSION = "no_submission"  # a student of the gradebook without a submission
+
+
+@dataclass(frozen=True)
+class Note:
+    """One sentence for the instructor about the batch's input (shown in the terminal, kept in
+    grades.json, listed in the class report): nothing is dropped or left out silently."""
+
+    kind: NoteKind
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": NoteKind(self.kind).value, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Note:
+        return cls(NoteKind(data["kind"]), data["message"])
 
 
 @dataclass
@@ -193,6 +245,7 @@ class SubmissionResult:
     # own cells (student_code), for the class report and benchmarks.
     timings: dict[str, float] = field(default_factory=dict)
     fault: Fault | None = None  # derived unless given (see the module docstring)
+    student: Student | None = None  # who submitted it, where the platform's download says so
 
     def __post_init__(self) -> None:
         try:
@@ -247,6 +300,7 @@ class SubmissionResult:
             "error": self.error,
             "checks": [c.to_dict() for c in self.checks],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "student": self.student.to_dict() if self.student else None,
         }
 
     @classmethod
@@ -259,6 +313,7 @@ class SubmissionResult:
             checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
             timings=data.get("timings", {}),
             fault=data.get("fault"),
+            student=Student.from_dict(data.get("student")),
         )
 
 
@@ -270,6 +325,8 @@ class GradingRun:
     sandbox: dict[str, Any] = field(default_factory=dict)
     # Why the batch stopped early (a grading process's canary failed), or None.
     stopped: str | None = None
+    # What the intake and the platform's gradebook said about files and students (`Note`).
+    notes: list[Note] = field(default_factory=list)
 
     def sorted(self) -> list[SubmissionResult]:
         """Deterministic export order, whatever order the workers finished in."""
@@ -279,11 +336,14 @@ class GradingRun:
         sandbox = {key: self.sandbox.get(key) for key in
                    ("isolated", "reason", "interfaces", "read_only", "process_limit")} if self.sandbox else {}
         return {"schema_version": SCHEMA_VERSION, "sandbox": sandbox, "stopped": self.stopped,
+                "notes": [n.to_dict() for n in self.notes],
                 "submissions": [s.to_dict() for s in self.sorted()]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradingRun:
-        """A grades.json read back: schema 1 (before `fault`) and 2; SchemaError otherwise."""
+        """A grades.json read back: schema 1 (before `fault`), 2 (before `student` and `notes`)
+        and 3; SchemaError otherwise."""
         check_schema_version(data.get("schema_version"))
         return cls(submissions=[SubmissionResult.from_dict(s) for s in data.get("submissions", [])],
-                   sandbox=dict(data.get("sandbox") or {}), stopped=data.get("stopped"))
+                   sandbox=dict(data.get("sandbox") or {}), stopped=data.get("stopped"),
+                   notes=[Note.from_dict(n) for n in data.get("notes") or []])

@@ -22,7 +22,7 @@ def run():
 
 def test_grades_json_is_versioned_sorted_and_complete():
     data = json.loads(grades_json(run()))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert [s["submission"] for s in data["submissions"]] == ["adam", "eve", "zoe"]
     adam = data["submissions"][0]
     assert adam["score"] == 1.5 and adam["max_score"] == 3 and adam["status"] == "graded"
@@ -32,7 +32,8 @@ def test_grades_json_is_versioned_sorted_and_complete():
 
 def test_grades_csv_has_a_column_per_check():
     rows = list(csv.reader(io.StringIO(grades_csv(run(), IDS))))
-    assert rows[0] == ["submission", "sha256", "status", *IDS, "score", "max_score", "error", "fault"]
+    assert rows[0] == ["submission", "sha256", "status", *IDS, "score", "max_score", "error", "fault",
+                       "platform", "student_id", "student", "late"]
     assert rows[1][:5] == ["adam", "a" * 64, "graded", "1.5", ""]
     assert rows[3][3:5] == ["3", ""]  # a skipped check is an empty cell, not a zero
 

@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from grader.results.model import (SCHEMA_PATH, SCHEMA_VERSION, CheckResult, CheckStatus, Fault,
-                                  GradingRun, SchemaError, SubmissionResult, SubmissionStatus)
+                                  GradingRun, Note, NoteKind, SchemaError, Student,
+                                  SubmissionResult, SubmissionStatus)
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "submissions" / "task1_seed_as_string.ipynb"
@@ -75,10 +76,13 @@ def _sample() -> dict:
     checks = [CheckResult("task1_random_seed", CheckStatus.FAILED, 0.0, 1.0, feedback="no",
                           properties=[], observed={"MY_RANDOM_SEED": 19891317}),
               CheckResult("notebook_runs", "passed", 0.0, 0.0)]
-    rows = [SubmissionResult("alice", "a" * 64, checks=checks, timings={"execute": 1.0}),
+    rows = [SubmissionResult("alice", "a" * 64, checks=checks, timings={"execute": 1.0},
+                             student=Student("canvas", "4711", "Müller, Änne", late=True)),
             SubmissionResult.from_error("bob", "", "not JSON", fault=Fault.SUBMISSION)]
     return GradingRun(rows, sandbox={"isolated": True, "reason": "", "interfaces": ["lo"],
-                                     "read_only": False, "process_limit": True}).to_dict()
+                                     "read_only": False, "process_limit": True},
+                      notes=[Note(NoteKind.NO_SUBMISSION, "Carol (Canvas 12) has no submission")]
+                      ).to_dict()
 
 
 def _broken(change):
@@ -98,12 +102,17 @@ def _broken(change):
     lambda d: d["submissions"][0].update(grade=3),
     lambda d: d["submissions"][0]["timings"].update(execute=-1),
     lambda d: d["submissions"][1].update(sha256="not a hash"),
-    lambda d: d.update(schema_version=3),
+    lambda d: d.update(schema_version=2),
     lambda d: d.pop("stopped"),
     lambda d: d["submissions"][0]["checks"][0].update(observed={"MY_RANDOM_SEED": [1, 2]}),
+    lambda d: d["submissions"][0].pop("student"),
+    lambda d: d["submissions"][0].update(student={"platform": "canvas", "id": "7"}),
+    lambda d: d["submissions"][0]["student"].update(late="yes"),
+    lambda d: d["notes"].append({"kind": "gossip", "message": "x"}),
 ], ids=["status", "missing-fault", "failure-without-fault", "pass-with-fault", "string-score",
         "counterexample-fields", "error-without-fault", "unknown-key", "negative-timing",
-        "sha256", "version", "missing-stopped", "observed-not-plain"])
+        "sha256", "version", "missing-stopped", "observed-not-plain", "missing-student",
+        "student-fields", "student-late", "note-kind"])
 def test_hand_broken_documents_are_refused(schema, change):
     assert _errors(schema, _sample()) == []
     assert _errors(schema, _broken(change)), "the schema let a broken grades.json through"
@@ -119,7 +128,7 @@ def test_the_schema_names_the_models_statuses(schema):
 
 
 @pytest.mark.parametrize("version, message", [
-    (3, "newer than this grader's 2"),
+    (4, "newer than this grader's 3"),
     (0, "older than any this grader reads"),
     (None, "no integer schema_version"),
     ("2", "no integer schema_version"),
@@ -131,9 +140,15 @@ def test_from_dict_refuses_versions_it_cannot_read(version, message):
         GradingRun.from_dict(document)
 
 
-def test_from_dict_reads_schema_1_and_2():
+def test_from_dict_reads_schema_1_2_and_3():
     document = _sample()
     assert GradingRun.from_dict(document).to_dict() == document
+    assert GradingRun.from_dict(document).submissions[0].student.name == "Müller, Änne"
+    # schema 2: no student, no notes
+    two = {"schema_version": 2, "stopped": None, "submissions": [
+        {k: v for k, v in row.items() if k != "student"} for row in document["submissions"]]}
+    read = GradingRun.from_dict(two)
+    assert read.notes == [] and all(s.student is None for s in read.submissions)
     old = {"schema_version": 1, "submissions": [dict(document["submissions"][1], fault=None)]}
     row = GradingRun.from_dict(old).submissions[0]
     assert row.status is SubmissionStatus.ERROR and row.fault is Fault.GRADER
