@@ -15,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import (GRADESCOPE_BUNDLE, GRADESCOPE_RUN, GRADING, RELEASE, ROUND, add_arguments,
-                      from_arguments)
+from .options import (GRADESCOPE_BUNDLE, GRADESCOPE_RUN, GRADING, LMS, RELEASE, ROUND,
+                      add_arguments, from_arguments)
 
 
 def _options(args: argparse.Namespace, **overrides):
@@ -26,13 +26,14 @@ def _options(args: argparse.Namespace, **overrides):
     return from_arguments(args, Options, **overrides)
 
 
-def _grade_with_progress(args: argparse.Namespace, options, **how):
+def _grade_with_progress(args: argparse.Namespace, options, lms, **how):
     from .batch import grade_batch
     from .render.progress import BatchProgress
 
     progress = BatchProgress()
     try:
-        return grade_batch(args.paths, args.out_dir, options, progress=progress, **how)
+        return grade_batch(lms.intake.paths, args.out_dir, options, progress=progress,
+                           named=lms.intake.named, notes=lms.intake.notes, **how)
     finally:
         progress.close()
 
@@ -41,8 +42,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .batch import default_workers, exit_status
     from .results.model import SubmissionStatus
 
+    from .lms.run import LmsOptions, finish, prepare
+
     options = _options(args)
     out = args.out_dir
+    lms = prepare(args.paths, out, from_arguments(args, LmsOptions))  # bad input: LmsError, exit 2
     if args.cluster:
         from .cluster import connect, open_dispatch
 
@@ -56,12 +60,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
                   flush=True)
             if connection.dashboard:
                 print(f"Dashboard: {connection.dashboard}", flush=True)
-            run = _grade_with_progress(args, options, dispatch=dispatch)
+            run = _grade_with_progress(args, options, lms, dispatch=dispatch)
     else:
         workers = args.workers or default_workers()
         print(f"Grading {', '.join(map(str, args.paths))} into {out} with {workers} worker(s)",
               flush=True)
-        run = _grade_with_progress(args, options, workers=workers)
+        run = _grade_with_progress(args, options, lms, workers=workers)
     if not run.sandbox.get("isolated"):
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
@@ -71,6 +75,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
           f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}. "
           f"Wrote {out / 'grades.json'}, {out / 'grades.csv'}, {out / 'gradescope'}/, "
           f"{out / 'feedback'}/ and {out / 'report.html'}")
+    for line in finish(lms, run, out):
+        print(line)
     if run.stopped:
         print(f"error: the batch stopped early.\n{run.stopped}", file=sys.stderr)
     return exit_status(run)
@@ -173,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade notebooks or folders of notebooks into a gradebook")
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    add_arguments(grade, ("out_dir", "workers", "cluster") + GRADING)
+    add_arguments(grade, ("out_dir", "workers", "cluster") + GRADING + LMS)
     grade.set_defaults(func=cmd_grade)
 
     check = sub.add_parser("check", help="self-check one notebook before the quiz")
@@ -218,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     from .checks.rubric import RubricError, load_rubric
     from .cluster import ClusterError  # (Dask itself is imported only with --cluster)
     from .environment.data import DataDirError, resolve_data_dir
+    from .lms import LmsError
 
     args = build_parser().parse_args(argv)
     try:
@@ -225,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             resolve_data_dir(args.data_dir)  # a wrong --data or rubric stops here, before any grading
             load_rubric(args.rubric_path)
         return args.func(args)
-    except (DataDirError, RubricError) as exc:
+    except (DataDirError, RubricError, LmsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except GraderBroken as exc:  # no student was graded: the environment must be fixed first

@@ -103,6 +103,26 @@ declare("cluster", None, "grade on a Dask cluster: a scheduler address (tcp://ho
         "(N worker processes here); docs/cluster.md", flag="--cluster", parse=str,
         metavar="ADDRESS", shown="this machine's process pool")
 
+# --- submissions from a learning platform and grades back into it (`grader.lms`; `grade`) -------
+
+declare("lms", None, "the learning platform the submissions were downloaded from and whose "
+        "gradebook file --gradebook is (a name in grader.lms.PLATFORMS: canvas, moodle); "
+        "docs/lms.md", flag="--lms", parse=str.lower, metavar="PLATFORM",
+        shown="recognise Canvas and Moodle download names, write no gradebook")
+declare("gradebook", None, "the platform's gradebook file to fill in (Canvas: the gradebook "
+        "export; Moodle: the grading worksheet), written into OUT/lms/", flag="--gradebook",
+        parse=Path, metavar="CSV", shown="none")
+declare("assignment", None, "the Canvas gradebook column to fill: its name, its id or "
+        "'Name (id)'", flag="--assignment", parse=str, metavar="NAME",
+        shown="the export's only assignment column")
+declare("archive_max_bytes", 4 * GiB, "most bytes a submissions archive (.zip) may unpack to, "
+        "in GiB on the command line", unit="GiB", flag="--archive-max-size", parse=_gib,
+        metavar="GIB")
+declare("archive_max_files", 20_000, "most files a submissions archive may hold",
+        flag="--archive-max-files", parse=int, metavar="N")
+declare("archive_max_ratio", 200, "largest compression ratio of one archived file over 1 MiB "
+        "(a zip bomb is refused)", flag="--archive-max-ratio", parse=int, metavar="R")
+
 # --- the sandbox of every student process (sandbox.limits.Limits) -------------------------------
 
 declare("memory_bytes", 4 * GiB, "memory (RLIMIT_DATA: heap and private mappings) of each "
@@ -167,6 +187,8 @@ ROUND = ("start_round", "round_deadline", "keep_dir", "memory_bytes", "fl_round_
 RELEASE = ("release_dir",)
 GRADESCOPE_BUNDLE = ("bundle_path",)
 GRADESCOPE_RUN = ("autograder_root",) + GRADING
+LMS = ("lms", "gradebook", "assignment", "archive_max_bytes", "archive_max_files",
+       "archive_max_ratio")
 
 
 def default(name: str) -> Any:

@@ -14,12 +14,13 @@ from grader import cli, options
 from grader.checks.runner import RunnerOptions
 from grader.checks.session import Session
 from grader.federated.settings import RoundSettings
+from grader.lms.run import LmsOptions
 from grader.options import GiB, OPTIONS, declared, default
 from grader.pipeline import Options
 from grader.sandbox.limits import Limits
 
 GRADER = Path(options.__file__).resolve().parent
-SETTINGS = (Options, Limits, RunnerOptions, RoundSettings)
+SETTINGS = (Options, Limits, RunnerOptions, RoundSettings, LmsOptions)
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:

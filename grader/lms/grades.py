@@ -1,0 +1,65 @@
+"""From a grading run to one grade per enrolled student, as the platforms take it.
+
+`choose` picks each student's result (the best graded one when a student handed in several
+notebooks; never a grader fault: that student is left for a rerun, not given a zero); `scaled`
+turns a total into the platform's points; `comment` is the short plain summary a platform shows
+next to the grade. Renderers' rules (`render.text`) name submissions; nothing is recomputed.
+"""
+from __future__ import annotations
+
+from ..render.text import first_sentence, student_label
+from ..results.model import ERROR, FAILED, SubmissionResult
+
+
+def choose(results: list[SubmissionResult], platform: str) -> tuple[dict[str, SubmissionResult],
+                                                                   list[str]]:
+    """Each student's result (by platform id) and a sentence for each student left out or
+    chosen among several: grader faults are never exported."""
+    by_student: dict[str, list[SubmissionResult]] = {}
+    for sub in results:
+        if sub.student is not None and sub.student.platform == platform:
+            by_student.setdefault(sub.student.id, []).append(sub)
+    chosen, lines = {}, []
+    for student_id, subs in sorted(by_student.items()):
+        kept = [s for s in subs if not s.grader_fault]
+        who = student_label(subs[0].student)
+        if not kept:
+            lines.append(f"{who}: not exported, the grader failed on their submission "
+                         "(grade again once the grader is fixed)")
+            continue
+        best = max(kept, key=lambda s: (s.status != ERROR, fraction(s), s.submission))
+        chosen[student_id] = best
+        if len(subs) > 1:
+            lines.append(f"{who}: {len(subs)} notebooks graded; exported the best, "
+                         f"{best.submission} ({best.score:g}/{best.max_score:g})")
+    return chosen, lines
+
+
+def fraction(sub: SubmissionResult) -> float:
+    """The share of the points a submission earned (0 for a row without points)."""
+    return sub.score / sub.max_score if sub.max_score else 0.0
+
+
+def scaled(sub: SubmissionResult, points: float) -> float:
+    """The submission's total on a scale of `points` (the platform's points possible)."""
+    return round(fraction(sub) * points, 2)
+
+
+def format_points(value: float, decimals: int | None = None) -> str:
+    """A grade as text: `decimals` fixed places ("7.50"), or the shortest form ("7.5")."""
+    if decimals is not None:
+        return f"{value:.{decimals}f}"
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def comment(sub: SubmissionResult) -> str:
+    """A short plain summary for the platform's feedback field: the score and what to fix."""
+    percent = round(100 * fraction(sub))
+    head = f"Autograder: {sub.score:g}/{sub.max_score:g} points ({percent}%)."
+    if sub.status == ERROR:
+        return f"{head} Not graded: {first_sentence(sub.error, limit=200)}"
+    failed = [c.id for c in sub.checks if c.status in (FAILED, ERROR)]
+    if not failed:
+        return f"{head} Every check passed."
+    return f"{head} Checks to fix: {', '.join(failed)}. Details in your feedback file."
