@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 
 from ..results.model import SubmissionResult
-from .csvtext import CsvError, CsvText
 from .grades import format_points, scaled
-from .platform import Download, Enrolled, LmsError, Roster, WrongFile, Written, student_of
+from .platform import Download, Enrolled, LmsError, Roster, Written, read_table, student_of
 
 name = "canvas"
 title = "Canvas"
@@ -45,13 +44,7 @@ def recognises(header: list[str]) -> bool:
 
 
 def read_gradebook(path: Path, assignment: str | None) -> Roster:
-    try:
-        csv = CsvText.read(path)
-    except CsvError as exc:
-        raise LmsError(str(exc)) from None
-    rows = csv.rows()
-    if not rows or not recognises(rows[0]):
-        raise WrongFile(PLATFORM, path, rows[0] if rows else [])
+    csv, rows = read_table(PLATFORM, path)
     header = rows[0]
     column = _assignment_column(header, assignment, path)
     points, students = None, {}

@@ -74,7 +74,7 @@ def collect(inputs: list[Path], platforms: list[Platform], out_dir: Path,
             if found is None:
                 intake.paths.append(given)  # a plain notebook, or missing: the batch says so
             else:
-                _add_student(found.student, [(given, found)], given.parent, intake)
+                _add_student([(given, found)], given.parent, intake)
     return intake
 
 
@@ -123,18 +123,17 @@ def _read_folder(folder: Path, platforms: list[Platform], intake: Intake, *, alw
             intake.notes.append(Note(NoteKind.FILE, f"{label}: {relative} is not a notebook and "
                                      "fits no download name: not graded"))
     for files_of in by_student.values():
-        _add_student(files_of[0][1].student, files_of, folder, intake)
+        _add_student(files_of, folder, intake)
 
 
 def _titles(platforms: list[Platform]) -> str:
     return " or ".join(p.title for p in platforms)
 
 
-def _add_student(student: Student, files: list[tuple[Path, Download]], root: Path,
-                 intake: Intake) -> None:
+def _add_student(files: list[tuple[Path, Download]], root: Path, intake: Intake) -> None:
     """A student's submission: each notebook graded; other files noted (or graded when there
     is no notebook, so that the student's row says why nothing could be graded)."""
-    student = files[0][1].student if student is None else student
+    student = files[0][1].student
     if any(d.student.late for _, d in files):
         student = Student(student.platform, student.id, student.name, late=True)
     who = student_label(student)

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from ..render.text import feedback_filename, student_label
 from ..results.model import SubmissionResult
-from .csvtext import CsvError, CsvText
 from .grades import comment, format_points, scaled
-from .platform import Download, Enrolled, LmsError, Roster, WrongFile, Written, student_of
+from .platform import Download, Enrolled, Roster, Written, read_table, student_of
 
 name = "moodle"
 title = "Moodle"
@@ -57,13 +56,7 @@ def recognises(header: list[str]) -> bool:
 
 
 def read_gradebook(path: Path, assignment: str | None) -> Roster:
-    try:
-        csv = CsvText.read(path)
-    except CsvError as exc:
-        raise LmsError(str(exc)) from None
-    rows = csv.rows()
-    if not rows or not recognises(rows[0]):
-        raise WrongFile(PLATFORM, path, rows[0] if rows else [])
+    csv, rows = read_table(PLATFORM, path)
     header = [c.strip() for c in rows[0]]
     at = {column: header.index(column) for column in header[::-1]}  # the first of each name
     students = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..results.model import Student, SubmissionResult
-from .csvtext import CsvText
+from .csvtext import CsvError, CsvText
 
 
 class LmsError(Exception):
@@ -96,3 +96,16 @@ def student_of(platform: Platform, match: re.Match[str]) -> Student:
     groups = match.groupdict()
     return Student(platform=platform.name, id=groups["id"], name=groups["name"],
                    late=bool(groups.get("late")))
+
+
+def read_table(platform: Platform, path: Path) -> tuple[CsvText, list[list[str]]]:
+    """A gradebook file's text and rows, or LmsError (unreadable) or WrongFile (its header is
+    not `platform`'s)."""
+    try:
+        csv = CsvText.read(path)
+    except CsvError as exc:
+        raise LmsError(str(exc)) from None
+    rows = csv.rows()
+    if not rows or not platform.recognises(rows[0]):
+        raise WrongFile(platform, path, rows[0] if rows else [])
+    return csv, rows
