@@ -22,8 +22,8 @@ null for a plain file) and the run's `notes` (what the intake and the platform's
 about files and students: `Note`). `from_dict` reads schema 1 rows (no `fault`) by deriving it
 from the status, an old `error` row counting as the grader's (so it is graded again, never kept),
 schema 1 and 2 with no student and no notes, and refuses any other version with a sentence that
-says what to do. A check's `observed` (plain values it
-saw, e.g. the seed) is optional and only written when there is something to keep.
+says what to do. A check's `observed` (plain values it saw, e.g. the seed) is optional and only
+written when there is something to keep.
 """
 from __future__ import annotations
 
