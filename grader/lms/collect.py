@@ -62,9 +62,14 @@ def collect(inputs: list[Path], platforms: list[Platform], out_dir: Path,
             limits: ArchiveLimits) -> Intake:
     """The intake of `inputs`; LmsError (from `archive`) for an archive that cannot be read."""
     intake = Intake()
+    folders: set[str] = set()  # two archives of the same name unpack side by side
     for given in inputs:
         if is_archive(given):
-            unpacked = unpack(given, out_dir / UNPACKED / given.stem, limits)
+            folder = given.stem
+            while folder in folders:
+                folder += "_"
+            folders.add(folder)
+            unpacked = unpack(given, out_dir / UNPACKED / folder, limits)
             intake.notes += [Note(NoteKind.FILE, line) for line in unpacked.skipped]
             _read_folder(unpacked.folder, platforms, intake, always=True, label=given.name)
         elif given.is_dir():

@@ -61,7 +61,8 @@ class CsvText:
             record = self.records[row]
             if column < len(record):
                 start, end = record[column].start, record[column].end
-                raw = quoted(value, always=self.text.startswith('"', start))
+                # a record of one empty field would read back as an empty line: quote it
+                raw = quoted(value, always=self.text.startswith('"', start) or len(record) == 1)
             else:  # a short record: pad it with empty fields up to the column
                 start = end = record[-1].end
                 raw = "," * (column - len(record) + 1) + quoted(value)

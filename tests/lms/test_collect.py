@@ -126,3 +126,13 @@ def test_a_single_download_file_is_identified(tmp_path, limits):
 def test_only_the_named_platform_is_recognised(canvas_zip, tmp_path, limits):
     intake = collect([canvas_zip], [moodle], tmp_path / "out", limits)
     assert intake.named == [] and len(intake.paths) == 6  # every notebook, by its file name
+
+
+def test_two_archives_of_one_name_unpack_side_by_side(canvas_zip, tmp_path, limits):
+    other = tmp_path / "again" / canvas_zip.name
+    other.parent.mkdir()
+    other.write_bytes(downloads.zip_of({"leeann_7_8_week5.ipynb": downloads.NOTEBOOK}))
+    intake = collect([canvas_zip, other], ALL, tmp_path / "out", limits)
+    names = _by_name(intake)
+    assert names["leeann_7"].path.read_bytes() == downloads.NOTEBOOK
+    assert names["smithanna_4713"].path.is_file()  # not wiped by the second archive

@@ -198,3 +198,19 @@ def test_points_and_comments():
     unreadable = result("x", None, 0, status="error", fault="submission")
     assert comment(unreadable) == ("Autograder: 0/10 points (0%). Not graded: week5.ipynb is not "
                                    "valid JSON.")
+
+
+def test_moodle_without_a_worksheet_writes_the_feedback_zip(moodle_folder, tmp_path, limits):
+    intake = collect([moodle_folder], [moodle], tmp_path, limits)
+    subs = [result(e.name, e.student, 5) for e in intake.named]
+    (tmp_path / "feedback").mkdir()
+    for sub in subs[:-1]:  # the last one has no page
+        (tmp_path / "feedback" / feedback_filename(sub.submission)).write_text("page")
+    written = export(moodle, None, GradingRun(subs), tmp_path)
+    assert [p.name for p in written.files] == ["moodle-feedback.zip"]
+    with zipfile.ZipFile(written.files[0]) as opened:
+        assert len(opened.namelist()) == len(subs) - 1
+    assert written.lines[0] == f"{subs[-1].student.name} (Moodle {subs[-1].student.id}): no " \
+                               "feedback page to upload"
+    again = export(moodle, None, GradingRun(subs), tmp_path)  # a rerun writes the same bytes
+    assert again.files[0].read_bytes() == written.files[0].read_bytes()
