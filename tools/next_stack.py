@@ -179,7 +179,11 @@ def _json_run(command: list[str], *, env: dict | None = None, cwd: Path | None =
     return answer
 
 
-def run_stack(python: Path, pinned: Path, work: Path, kit_wheel: Path | None,
+class PrepareError(RuntimeError):
+    """The pinned side could not prepare the reference: no report can be written."""
+
+
+def run_stack(python: Path, pinned: Path, work: Path, kit_wheel: Path | str,
               cell_timeout: int) -> dict:
     """Everything of step 2 for one stack; every part records its own error."""
     python, work = Path(python), Path(work)
@@ -187,8 +191,7 @@ def run_stack(python: Path, pinned: Path, work: Path, kit_wheel: Path | None,
     plato = results["versions"].get("plato_dir") or str(work / "no-plato-installed")
     made = _json_run([str(pinned), str(PREPARE), str(work), "--plato-dir", plato], cwd=ROOT)
     if "error" in made:
-        raise SystemExit(f"next stack: could not prepare the reference on the pinned side: "
-                         f"{made['error']}")
+        raise PrepareError(f"could not prepare the reference on the pinned side: {made['error']}")
     env = json.loads(Path(made["env"]).read_text(encoding="utf-8"))
     env["PATH"] = os.pathsep.join([str(python.parent), env["PATH"]])
     results["cells"] = _json_run([str(python), str(RUN), "cells", made["notebook"], "--timeout",
@@ -196,8 +199,8 @@ def run_stack(python: Path, pinned: Path, work: Path, kit_wheel: Path | None,
     grader_env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": env["PATH"]}
     results["grader"] = _json_run([str(python), str(RUN), "grader", str(REFERENCE)],
                                   env=grader_env, cwd=ROOT)
-    if kit_wheel is None:
-        results["kit"] = {"error": "the kit's wheel was not built"}
+    if not isinstance(kit_wheel, Path):
+        results["kit"] = {"error": f"the kit's wheel was not built: {kit_wheel}"}
     else:
         site = work / "kit-site"
         shutil.rmtree(site, ignore_errors=True)
@@ -216,10 +219,11 @@ def cell_sources(notebook: Path = REFERENCE) -> dict[str, str]:
             if cell["cell_type"] == "code"}
 
 
-def build_kit(pinned: Path, work: Path) -> Path | None:
+def build_kit(pinned: Path, work: Path) -> Path | str:
+    """The kit's wheel, built by `grader release` on the pinned side, or why it was not built."""
     made = _json_run([str(pinned), str(PREPARE), str(work / "kit-build"), "--plato-dir",
                       str(work / "unused"), "--kit"], cwd=ROOT)
-    return Path(made["kit_wheel"]) if made.get("kit_wheel") else None
+    return Path(made["kit_wheel"]) if made.get("kit_wheel") else made.get("error", "no wheel")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -258,7 +262,13 @@ def main(argv: list[str] | None = None) -> int:
         stacks = {}
         for stack, python in (("pinned", args.pinned), ("next", args.venv / "bin" / "python")):
             print(f"next stack: running the reference on the {stack} stack ({python})", flush=True)
-            stacks[stack] = run_stack(python, args.pinned, work / stack, kit_wheel, args.cell_timeout)
+            try:
+                stacks[stack] = run_stack(python, args.pinned, work / stack, kit_wheel,
+                                          args.cell_timeout)
+            except PrepareError as exc:
+                print(f"next stack: {exc}; no report written. Check the pinned stack "
+                      f"(`tox -e check`).", file=sys.stderr)
+                return 2
         results_dir.mkdir(parents=True, exist_ok=True)
         for name, data in (*stacks.items(), ("build", build_info)):
             (results_dir / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")

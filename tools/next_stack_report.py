@@ -157,6 +157,9 @@ def build_report(pinned: dict, nxt: dict, sources: dict[str, str] | None = None,
         "python": {"pinned": (pinned.get("versions") or {}).get("python"),
                    "next": (nxt.get("versions") or {}).get("python")},
         "versions": versions,
+        "stack_errors": {stack: results["versions"]["error"]
+                         for stack, results in (("pinned", pinned), ("next", nxt))
+                         if "error" in (results.get("versions") or {})},
         "build": build or {},
         "items": items,
         "regressions": [name(i) for i in items if i["regression"]],
@@ -202,6 +205,8 @@ def markdown(report: dict) -> str:
     regressions, failing = report["regressions"], report["failing_on_next"]
     lines.append(f"**{len(regressions)} regression(s)** (good on the pinned stack, not on the next): "
                  + (", ".join(regressions) if regressions else "none") + ".")
+    for stack, error in report.get("stack_errors", {}).items():
+        lines.append(f"The {stack} stack's python did not answer: {_cell(error)}.")
     lines.append(f"Not good on the next stack: {len(failing)} of {len(report['items'])} rows"
                  + (f" ({', '.join(failing)})" if failing else "") + ".")
     if build:

@@ -175,3 +175,16 @@ def test_the_next_stack_is_not_part_of_tox():
     tox.read(ROOT / "tox.ini")
     assert "next-stack" not in tox["tox"]["env_list"]
     assert "tools/next_stack.py" in tox["testenv:next-stack"]["commands"]
+
+
+def test_a_stack_whose_python_does_not_answer_is_named_in_the_report():
+    pinned, nxt, build = recorded()
+    broken = {"versions": {"error": "FileNotFoundError: .tox/next-stack-venv/bin/python"},
+              "cells": {"error": "FileNotFoundError: .tox/next-stack-venv/bin/python"}}
+    built = report.build_report(pinned, broken, next_stack.cell_sources(), {"ok": False, "error": "ERROR: x"})
+    assert built["stack_errors"] == {"next": broken["versions"]["error"]}
+    markdown = report.markdown(built)
+    assert "The next stack's python did not answer: FileNotFoundError" in markdown
+    assert "Next-stack build: FAILED" in markdown
+    cells = [i for i in built["items"] if i["kind"] == "cell"]
+    assert cells[0]["id"] == "run" and all(i["regression"] for i in cells)
