@@ -1,4 +1,5 @@
-"""The class report: how the class did, which check is hard, which mistake is common.
+"""The class report: how the class did, which check is hard, which mistake is common, which seed
+is not personal, and which feedback page could not show all of its notebook.
 
 `summarize(run)` reduces a grading run to plain numbers (the content of `summary.json`); the
 HTML report (`report.html`) and its charts are drawn from that same dict, so the page and the
@@ -8,19 +9,19 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 from ..results.model import (ERROR, FAILED, PASSED, SHARE_OF_A_PHASE, SKIPPED, GradingRun,
                              SubmissionResult)
 from . import plots
-from .text import clean_text, failure_pattern, feedback_href, first_sentence, submission_title
+from .common_failures import failure_groups, property_rates
+from .seeds import seed_summary
+from .text import clean_text, feedback_href, first_sentence, submission_title
 
-SUMMARY_SCHEMA_VERSION = 3  # 2: problems of kind "grader", grader_faults; 3: titles, notes
-# How many distinct failure messages per check the report lists.
-TOP_FAILURES = 5
-# How many example submissions a failure message names.
-EXAMPLES = 5
+# 2: problems of kind "grader", grader_faults; 3: titles, notes; 4: failure_groups (by property)
+# and properties replace common_failures, seeds, notebook_views
+SUMMARY_SCHEMA_VERSION = 4
 # Above this many submissions the timing chart shows only the slowest ones.
 TIMING_ROWS = 30
 
@@ -68,8 +69,9 @@ def _timeout_reasons(sub: SubmissionResult) -> list[str]:
             for cid, text in texts if text and _TIMEOUT.search(clean_text(text))]
 
 
-def summarize(run: GradingRun) -> dict[str, Any]:
-    """The class-level numbers of a run (JSON-ready; the content of `summary.json`)."""
+def summarize(run: GradingRun, views: dict[str, str] | None = None) -> dict[str, Any]:
+    """The class-level numbers of a run (JSON-ready; the content of `summary.json`). `views`:
+    how much of each notebook its feedback page shows (`feedback_page.notebook_view`), if known."""
     subs = run.sorted()
     check_ids = _check_order(run)
     max_score = _run_max_score(subs)
@@ -79,7 +81,7 @@ def summarize(run: GradingRun) -> dict[str, Any]:
     checks = []
     for check_id in check_ids:
         counts = Counter()
-        points, got, groups = 0.0, [], defaultdict(list)
+        points, got, not_passed = 0.0, [], 0
         for sub in subs:
             check = sub.check(check_id)
             if check is None:
@@ -89,19 +91,8 @@ def summarize(run: GradingRun) -> dict[str, Any]:
             if check.status != SKIPPED:
                 got.append(check.score)
             if check.status in (FAILED, ERROR) and sub.status != ERROR:
-                groups[failure_pattern(check.feedback) or "(no feedback)"].append((sub.submission, check))
+                not_passed += 1
         judged = counts[PASSED] + counts[FAILED] + counts[ERROR]
-        failures = []
-        for pattern, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_FAILURES]:
-            variants = Counter(first_sentence(c.feedback) or "(no feedback)" for _, c in members)
-            failures.append({
-                "message": variants.most_common(1)[0][0],
-                "pattern": pattern,
-                "variants": len(variants),
-                "count": len(members),
-                "statuses": dict(Counter(c.status for _, c in members)),
-                "submissions": [name for name, _ in members[:EXAMPLES]],
-            })
         checks.append({
             "id": check_id,
             "max_score": points,
@@ -110,10 +101,10 @@ def summarize(run: GradingRun) -> dict[str, Any]:
             "skipped": counts[SKIPPED],
             "pass_rate": _round(counts[PASSED] / judged) if judged else None,
             "mean_score": _round(statistics.fmean(got)) if got else None,
-            "failure_messages": len(groups),
-            # failed or errored in graded submissions (those the common failures are drawn from)
-            "not_passed_graded": sum(len(members) for members in groups.values()),
-            "common_failures": failures,
+            # failed or errored in graded submissions (those the failure groups are drawn from)
+            "not_passed_graded": not_passed,
+            "failure_groups": failure_groups(check_id, subs),
+            "properties": property_rates(check_id, subs),
         })
 
     problems = []
@@ -174,6 +165,8 @@ def summarize(run: GradingRun) -> dict[str, Any]:
         "checks": checks,
         "problems": problems,
         "notes": [{"kind": str(n.kind), "message": clean_text(n.message)} for n in run.notes],
+        "seeds": seed_summary(subs),
+        "notebook_views": _notebook_views(subs, views),
         "timings": {
             "phases": phases,
             "per_phase": {p: stats([s.timings[p] for s in subs if p in s.timings]) for p in recorded},
@@ -183,15 +176,30 @@ def summarize(run: GradingRun) -> dict[str, Any]:
     }
 
 
+def _notebook_views(subs: list[SubmissionResult], views: dict[str, str] | None) -> dict[str, Any]:
+    """Feedback pages whose notebook view lost something (`partial`) or all of it (`none`)."""
+    views = views or {}
+    partial, none = [], []
+    for sub in subs:
+        view = views.get(sub.submission, "")
+        if view.startswith("partial "):
+            partial.append({"submission": sub.submission, "lost": int(view.split()[1])})
+        elif view == "none":
+            none.append(sub.submission)
+    return {"pages_read": len(views), "partial": partial, "none": none}
+
+
 def charts(summary: dict[str, Any]) -> dict[str, str | None]:
     """The report's charts as data URIs (None where there is nothing to draw)."""
     if not summary["submissions"]:
-        return {"scores": None, "checks": None, "times": None}
+        return {"scores": None, "checks": None, "properties": None, "times": None}
     hist = summary["score"]["histogram"]
     result = {
         "scores": plots.score_histogram(hist["bin_edges"], hist["graded"], hist["errored"],
                                         summary["score"]["max_score"]),
         "checks": plots.check_pass_rates(summary["checks"]) if summary["checks"] else None,
+        "properties": (plots.property_pass_rates(summary["checks"])
+                       if any(c["properties"] for c in summary["checks"]) else None),
         "times": None,
     }
     rows = summary["timings"]["per_submission"]
@@ -204,5 +212,6 @@ def charts(summary: dict[str, Any]) -> dict[str, str | None]:
 def render_report(summary: dict[str, Any], env) -> str:
     """`report.html` from a summary; `env` is the jinja2 environment of `grader.render.html`."""
     attention = {p["submission"]: p for p in summary["problems"]}
+    names = {row["submission"]: row["title"] for row in summary["timings"]["per_submission"]}
     return env.get_template("report.html.j2").render(summary=summary, charts=charts(summary),
-                                                     attention=attention)
+                                                     attention=attention, names=names)

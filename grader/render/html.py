@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -59,10 +60,30 @@ def feedback_page(sub: SubmissionResult, executed: Path | None = None) -> str:
             checks=sub.checks)
 
 
-def class_report(run: GradingRun) -> tuple[str, str]:
-    """`report.html` and `summary.json` of a run, from the same numbers."""
-    summary = summarize(run)
+def class_report(run: GradingRun, views: dict[str, str] | None = None) -> tuple[str, str]:
+    """`report.html` and `summary.json` of a run, from the same numbers (`views`: how much of
+    each notebook its feedback page shows, `notebook_views`)."""
+    summary = summarize(run, views)
     return render_report(summary, environment()), json.dumps(summary, indent=2) + "\n"
+
+
+_VIEW = re.compile(rb'<meta name="grader-notebook-view" content="([a-z0-9 ]+)">')
+
+
+def notebook_views(run: GradingRun, out_dir: Path) -> dict[str, str]:
+    """How much of each notebook its feedback page shows, read from the pages' <meta> (a page
+    without one shows the whole notebook, or has none to show): pages are written by the
+    grading workers, long before the report, and say it themselves."""
+    views = {}
+    for sub in run.submissions:
+        try:
+            with open(Path(out_dir) / "feedback" / feedback_filename(sub.submission), "rb") as page:
+                head = page.read(4096)
+        except OSError:
+            continue
+        found = _VIEW.search(head)
+        views[sub.submission] = found[1].decode() if found else "whole"
+    return views
 
 
 def write_feedback_page(sub: SubmissionResult, out_dir: Path) -> None:
@@ -80,6 +101,6 @@ def write_reports(run: GradingRun, out_dir: Path) -> None:
     for sub in run.sorted():
         if not (out_dir / "feedback" / feedback_filename(sub.submission)).is_file():
             write_feedback_page(sub, out_dir)
-    report, summary = class_report(run)
+    report, summary = class_report(run, notebook_views(run, out_dir))
     write_atomic(out_dir / "summary.json", summary)
     write_atomic(out_dir / "report.html", report)

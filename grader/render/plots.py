@@ -98,6 +98,40 @@ def check_pass_rates(checks: Sequence[dict]) -> str:
 
 
 @_style
+def property_pass_rates(checks: Sequence[dict]) -> str:
+    """One horizontal bar per property of each check (`checks[i]["properties"]`): the share of
+    graded submissions whose check ran and in which the property held; each check's properties
+    under a row with its name, in the check's colour."""
+    rows: list[tuple[str, dict | None]] = []
+    for check in checks:
+        if check["properties"]:
+            rows.append((check["id"], None))
+            rows.extend((check["id"], prop) for prop in check["properties"])
+    height = 1.0 + 0.26 * max(1, len(rows))
+    fig, ax = _figure(4.4, height)  # narrow: it sits beside the failure tables
+    positions = list(range(len(rows)))[::-1]  # first row on top
+    colours: dict[str, str] = {}
+    for position, (check_id, prop) in zip(positions, rows):
+        colour = colours.setdefault(check_id, PHASE_COLOURS[len(colours) % len(PHASE_COLOURS)])
+        if prop is None:
+            continue
+        rate = prop["pass_rate"] * 100
+        ax.barh(position, rate, height=0.7, color=colour)
+        ax.text(101.5, position, f"{rate:.0f}%", va="center", fontsize=7.5, color="#24292f")
+    ax.set_yticks(positions, [_short(check_id, 36) if prop is None else _short(prop["name"])
+                              for check_id, prop in rows])
+    for label, (check_id, prop) in zip(ax.get_yticklabels(), rows):
+        if prop is None:
+            label.set_fontweight("bold")
+            label.set_color(colours[check_id])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of submissions in which the property held (%)")
+    ax.tick_params(axis="y", length=0, labelsize=7.5)
+    return _png(fig)
+
+
+@_style
 def grading_times(rows: Sequence[dict], phases: Sequence[str], total: int) -> str:
     """Seconds per submission, split by phase; `rows` are already the slowest, slowest first."""
     height = 1.0 + 0.22 * max(1, len(rows))

@@ -60,7 +60,8 @@ def sample_run() -> GradingRun:
                     properties=[SubProperty("one array per input", False, "2 for 3"),
                                 SubProperty("same order in every array", True)],
                     cell_id="task1-def"),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0, feedback="RANDOM_SEED is a valid date."),
+        CheckResult("task1_random_seed", "passed", 1.0, 1.0, feedback="RANDOM_SEED is a valid date.",
+                    observed={"MY_RANDOM_SEED": 19891217}),
         CheckResult("task2_partition", "error", 0.0, 2.0,
                     feedback="NameError: name 'testset' is not defined. Define it before the client uses it.",
                     cell_id="no-such-cell"),
@@ -73,7 +74,7 @@ def sample_run() -> GradingRun:
         CheckResult("task1_seeded_choice", "failed", 0.0, 2.0,
                     feedback="parallel_seeded_choice returned 4 arrays for 5 inputs. <b>not bold</b>",
                     counterexample=Counterexample("<script>alert('ce')</script>", "5 arrays", "4 arrays")),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0),
+        CheckResult("task1_random_seed", "passed", 1.0, 1.0, observed={"MY_RANDOM_SEED": 19891217}),
         CheckResult("task2_partition", "passed", 2.0, 2.0),
         CheckResult("notebook_runs", "passed", 1.0, 1.0),
         CheckResult("fl_round", "skipped", 0.0, 0.0),
@@ -84,7 +85,7 @@ def sample_run() -> GradingRun:
                          ("notebook_runs", 1.0))])
     carol = SubmissionResult("carol", "c" * 64, timings={"execute": 120.5, "checks": 2.0}, checks=[
         CheckResult("task1_seeded_choice", "passed", 2.0, 2.0),
-        CheckResult("task1_random_seed", "passed", 1.0, 1.0),
+        CheckResult("task1_random_seed", "passed", 1.0, 1.0, observed={"MY_RANDOM_SEED": 20000229}),
         CheckResult("task2_partition", "passed", 2.0, 2.0),
         CheckResult("notebook_runs", "failed", 0.0, 1.0, cell_id="fl-train",
                     feedback="Cell 9 failed first (timed out after 120 s); 1 of 9 code cells did not run cleanly."),

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_output
 
+from grader.course import EXAMPLE_SEEDS
 from grader.render import html as render_html
 from grader.render.notebook_html import MAX_IMAGE_CHARS, Note, clean_html, notebook_html, prepare
 from grader.render.text import clean_text, failure_pattern, feedback_filename, feedback_href, first_sentence
@@ -212,7 +213,7 @@ def test_report_is_well_formed_and_self_contained(pages):
     from PIL import Image
 
     images = [a["src"] for t, a in page.tags if t == "img"]
-    assert len(images) == 3  # score histogram, pass rates, grading time
+    assert len(images) == 4  # score histogram, pass rates per check and per property, grading time
     for src in images:
         data = base64.b64decode(src.split(",", 1)[1])
         with Image.open(io.BytesIO(data)) as image:
@@ -223,13 +224,17 @@ def test_report_shows_pass_rates_common_failures_and_problems(pages):
     text = read(pages / "report.html")
     rates = text[text.index('id="gr-pass-rates"'):text.index('id="gr-failures"')]
     assert "25%" in rates  # task1_seeded_choice: 1 of 4 passed
-    failures = text[text.index('id="gr-failures"'):text.index('id="gr-problems"')]
-    assert "parallel_seeded_choice returned N arrays for N inputs." in failures
+    failures = text[text.index('id="gr-failures"'):text.index('id="gr-seeds"')]
+    assert "one array per input" in failures and "2 for 3" in failures  # the property, its sentence
+    assert "parallel_seeded_choice returned 4 arrays for 5 inputs." in failures  # no properties
     assert "bob.ipynb" not in failures  # an ungradable notebook is a problem, not a common failure
-    problems = text[text.index('id="gr-problems"'):text.index('id="gr-timing"')]
+    problems = text[text.index('id="gr-problems"'):text.index('id="gr-notebook-views"')]
     assert 'href="feedback/bob.html"' in problems and "could not be graded" in problems
     assert 'href="feedback/carol.html"' in problems and "time limit" in problems
     assert 'href="feedback/alice.html"' not in problems
+    views = text[text.index('id="gr-notebook-views"'):text.index('id="gr-timing"')]
+    assert '1 page left something out: <a href="feedback/alice.html">alice</a> (2)' in views
+    assert '1 page could not show the notebook at all</strong>' in views and "feedback/carol.html" in views
 
 
 def test_summary_json_numbers(pages):
@@ -249,12 +254,28 @@ def test_summary_json_numbers(pages):
     first = checks["task1_seeded_choice"]
     assert (first["passed"], first["failed"], first["error"], first["skipped"]) == (1, 2, 1, 0)
     assert first["pass_rate"] == 0.25 and first["mean_score"] == pytest.approx(0.75)
-    assert first["common_failures"] == [{
-        "message": "parallel_seeded_choice returned 4 arrays for 5 inputs.",
-        "pattern": "parallel_seeded_choice returned N arrays for N inputs.",
-        "variants": 2, "count": 2, "statuses": {"failed": 2}, "submissions": [XSS_NAME, "alice"]}]
+    # alice failed a property; the XSS row's check has no properties: grouped by its sentence
+    assert first["failure_groups"] == [
+        {"property": "one array per input", "kind": "property", "count": 1, "statuses": {"failed": 1},
+         "sentences": [{"pattern": "N for N", "message": "2 for 3", "variants": 1, "count": 1,
+                        "submissions": ["alice"]}],
+         "more_sentences": 0, "submissions": ["alice"]},
+        {"property": "the check as a whole", "kind": "check", "count": 1, "statuses": {"failed": 1},
+         "sentences": [{"pattern": "parallel_seeded_choice returned N arrays for N inputs.",
+                        "message": "parallel_seeded_choice returned 4 arrays for 5 inputs.",
+                        "variants": 1, "count": 1, "submissions": [XSS_NAME]}],
+         "more_sentences": 0, "submissions": [XSS_NAME]}]
+    assert first["properties"] == [
+        {"name": "one array per input", "held": 0, "failed": 1, "pass_rate": 0.0},
+        {"name": "same order in every array", "held": 1, "failed": 0, "pass_rate": 1.0}]
     assert checks["fl_round"]["pass_rate"] is None and checks["fl_round"]["skipped"] == 3
     assert {p["submission"]: p["kind"] for p in summary["problems"]} == {"bob": "error", "carol": "timeout"}
+    assert summary["seeds"] == {"recorded": 3, "distinct": 2, "shared": [
+        {"seed": 19891217, "count": 2, "submissions": [XSS_NAME, "alice"], "example": EXAMPLE_SEEDS[19891217]}],
+        "examples": [{"seed": 19891217, "why": EXAMPLE_SEEDS[19891217], "count": 2,
+                      "submissions": [XSS_NAME, "alice"]}]}
+    assert summary["notebook_views"] == {"pages_read": 4, "partial": [{"submission": "alice", "lost": 2}],
+                                         "none": ["carol"]}
     timings = summary["timings"]
     assert timings["phases"] == ["execute", "checks"]  # the notebook's own cells run within execute
     assert timings["per_phase"]["student_code"]["max"] == 9.0
