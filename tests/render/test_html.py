@@ -239,7 +239,7 @@ def test_report_shows_pass_rates_common_failures_and_problems(pages):
 
 def test_summary_json_numbers(pages):
     summary = json.loads(read(pages / "summary.json"))
-    assert summary["schema_version"] == 3
+    assert summary["schema_version"] == 4
     assert (summary["submissions"], summary["graded"], summary["errored"], summary["timed_out"]) == (4, 3, 1, 1)
     score = summary["score"]
     assert score["max_score"] == 6.0
