@@ -47,6 +47,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     options = _options(args)
     out = args.out_dir
     lms = prepare(args.paths, out, from_arguments(args, LmsOptions))  # bad input: LmsError, exit 2
+    if lms.summary():
+        print(lms.summary(), flush=True)
     if args.cluster:
         from .cluster import connect, open_dispatch
 

@@ -59,8 +59,9 @@ def submission_name(student: Student, file: str | None = None) -> str:
 
 
 def collect(inputs: list[Path], platforms: list[Platform], out_dir: Path,
-            limits: ArchiveLimits) -> Intake:
-    """The intake of `inputs`; LmsError (from `archive`) for an archive that cannot be read."""
+            limits: ArchiveLimits, named_platform: bool = False) -> Intake:
+    """The intake of `inputs`; LmsError (from `archive`) for an archive that cannot be read.
+    `named_platform` (--lms): every folder is a download, read file by file with its notes."""
     intake = Intake()
     folders: set[str] = set()  # two archives of the same name unpack side by side
     for given in inputs:
@@ -73,7 +74,7 @@ def collect(inputs: list[Path], platforms: list[Platform], out_dir: Path,
             intake.notes += [Note(NoteKind.FILE, line) for line in unpacked.skipped]
             _read_folder(unpacked.folder, platforms, intake, always=True, label=given.name)
         elif given.is_dir():
-            _read_folder(given, platforms, intake, always=False, label=given.name)
+            _read_folder(given, platforms, intake, always=named_platform, label=given.name)
         else:
             found = _identify((given.name,), platforms) if given.is_file() else None
             if found is None:

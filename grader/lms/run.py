@@ -36,6 +36,20 @@ class Prepared:
     roster: Roster | None
     intake: Intake
 
+    def summary(self) -> str | None:
+        """One line before grading: whose submissions were recognised (None: none at all)."""
+        students = {(e.student.platform, e.student.id) for e in self.intake.named if e.student}
+        if not students and self.platform is None:
+            return None
+        titles = sorted({PLATFORMS[p].title for p, _ in students}) or [self.platform.title]
+        line = (f"{' and '.join(titles)} download: {len(students)} student(s), "
+                f"{len(self.intake.named)} file(s) to grade as theirs")
+        if self.roster is not None:
+            line += (f"; {self.roster.path.name}: {len(self.roster.students)} student(s), "
+                     f"column {self.roster.column!r}")
+        notes = len(self.intake.notes)
+        return line + (f"; {notes} note(s) at the end" if notes else "")
+
 
 def prepare(paths: list[Path], out_dir: Path, options: LmsOptions) -> Prepared:
     """The submissions of `paths` with their students, and the gradebook file read; LmsError
@@ -51,7 +65,7 @@ def prepare(paths: list[Path], out_dir: Path, options: LmsOptions) -> Prepared:
         print("warning: --assignment picks the column of a Canvas gradebook export "
               "(--lms canvas --gradebook CSV); ignored here", file=sys.stderr)
     platforms = [chosen] if chosen else list(PLATFORMS.values())
-    intake = collect(paths, platforms, out_dir, options.archive)
+    intake = collect(paths, platforms, out_dir, options.archive, named_platform=chosen is not None)
     if roster is not None:
         match(chosen, roster, intake)
     return Prepared(chosen, roster, intake)

@@ -136,3 +136,11 @@ def test_two_archives_of_one_name_unpack_side_by_side(canvas_zip, tmp_path, limi
     names = _by_name(intake)
     assert names["leeann_7"].path.read_bytes() == downloads.NOTEBOOK
     assert names["smithanna_4713"].path.is_file()  # not wiped by the second archive
+
+
+def test_with_lms_a_folder_of_other_names_is_said_so(tmp_path, limits):
+    folder = downloads.write_files(tmp_path / "renamed", {"alice.ipynb": downloads.NOTEBOOK})
+    intake = collect([folder], [canvas], tmp_path / "out", limits, named_platform=True)
+    assert intake.paths == [folder / "alice.ipynb"]
+    assert intake.notes[0].message == ("renamed: alice.ipynb fits no download name of Canvas: "
+                                       "graded under its file name, matched to no student")

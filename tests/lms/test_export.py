@@ -214,3 +214,14 @@ def test_moodle_without_a_worksheet_writes_the_feedback_zip(moodle_folder, tmp_p
                                "feedback page to upload"
     again = export(moodle, None, GradingRun(subs), tmp_path)  # a rerun writes the same bytes
     assert again.files[0].read_bytes() == written.files[0].read_bytes()
+
+
+def test_the_line_before_grading(canvas_zip, canvas_gradebook, tmp_path):
+    from grader.lms.run import LmsOptions, prepare
+
+    prepared = prepare([canvas_zip], tmp_path, LmsOptions("canvas", canvas_gradebook, "802"))
+    assert prepared.summary() == (
+        "Canvas download: 4 student(s), 5 file(s) to grade as theirs; "
+        "2026-12-05T1200_Grades-EdgeAI.csv: 4 student(s), column "
+        "'Week 5: Federated learning (802)'; 7 note(s) at the end")
+    assert prepare([tmp_path / "none"], tmp_path, LmsOptions()).summary() is None
