@@ -56,7 +56,8 @@ def format_points(value: float, decimals: int | None = None) -> str:
 def comment(sub: SubmissionResult) -> str:
     """A short plain summary for the platform's feedback field: the score and what to fix."""
     percent = round(100 * fraction(sub))
-    head = f"Autograder: {sub.score:g}/{sub.max_score:g} points ({percent}%)."
+    head = (f"Autograder: {format_points(sub.score)}/{format_points(sub.max_score)} points "
+            f"({percent}%).")
     if sub.status == ERROR:
         return f"{head} Not graded: {first_sentence(sub.error, limit=200)}"
     failed = [c.id for c in sub.checks if c.status in (FAILED, ERROR)]

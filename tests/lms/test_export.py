@@ -195,6 +195,7 @@ def test_points_and_comments():
     assert [format_points(v) for v in (20.0, 18.5, 0.0, 1 / 3, 2.005)] == ["20", "18.5", "0",
                                                                           "0.33", "2"]
     assert format_points(7.5, decimals=2) == "7.50"
+    assert comment(result("x", None, 29 / 3)).startswith("Autograder: 9.67/10 points (97%).")
     unreadable = result("x", None, 0, status="error", fault="submission")
     assert comment(unreadable) == ("Autograder: 0/10 points (0%). Not graded: week5.ipynb is not "
                                    "valid JSON.")
