@@ -4,9 +4,11 @@ A file that loads is a valid nbformat 4.5 notebook whose cells all have unique, 
 same file always gets the same ids, so reruns give identical grades), and nothing downstream
 (extraction, execution, the feedback page) meets a malformed cell. What a student's tool got
 wrong without losing content (missing or duplicate cell ids, an old minor version) is repaired
-quietly; what makes the file unreadable or ambiguous (no source, an unknown cell type, absurd
-nesting) is a `NotebookError` naming the cell and what to do. nbformat's own warnings are not
-printed: they would land between the instructor's progress lines.
+quietly; so is an output or attachment nbformat's schema refuses (a mimebundle that is not one, an
+unknown output type): it becomes a note in that cell (outputs are made again when the notebook
+runs, and nothing grades an attachment). What makes the file unreadable or ambiguous (no source,
+an unknown cell type, absurd nesting) is a `NotebookError` naming the cell and what to do.
+nbformat's own warnings are not printed: they would land between the instructor's progress lines.
 """
 from __future__ import annotations
 
@@ -69,7 +71,14 @@ def load_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = _read(data, path.name)
+            try:
+                nb = _read(data, path.name)
+            except NotebookError:
+                # A broken output or attachment costs that element, not the notebook: outputs
+                # are made again when the grader runs it, and nothing grades an attachment.
+                if data.get("nbformat") != 4 or not _drop_broken_elements(data["cells"]):
+                    raise
+                nb = _read(data, path.name)
     except RecursionError:
         raise NotebookError(f"{path.name} is nested too deeply to be a notebook. {SAVE_AGAIN}") from None
     if not any(cell.cell_type == "code" and cell.source.strip() for cell in nb.cells):
@@ -117,6 +126,30 @@ def _check_cells(data: dict, name: str) -> None:
                 or isinstance(source, list) and all(isinstance(line, str) for line in source)):
             raise NotebookError(f"{where} has a source that is {_a(source)}, not text. "
                                 f"{SAVE_AGAIN}")
+
+
+BROKEN_OUTPUT = ("[an output saved in this cell was not a valid notebook output and is left out; "
+                 "the grader runs the notebook itself]\n")
+
+
+def _drop_broken_elements(cells: list) -> int:
+    """Replace each output nbformat's schema refuses with a note (a stream on stderr) and drop
+    attachments it refuses; how many elements were changed. The rest must still validate."""
+    from nbformat.validator import isvalid
+
+    changed = 0
+    for cell in cells:
+        outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
+        if isinstance(outputs, list):
+            for index, output in enumerate(outputs):
+                if not isvalid(output, ref="output", version=4, version_minor=5):
+                    outputs[index] = {"output_type": "stream", "name": "stderr", "text": BROKEN_OUTPUT}
+                    changed += 1
+        if "attachments" in cell and not isvalid(cell, ref=f"{cell.get('cell_type')}_cell",
+                                                 version=4, version_minor=5):
+            del cell["attachments"]  # an image that refers to one shows as "not included"
+            changed += 1
+    return changed
 
 
 def _a(value: object) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.notebook.load import NotebookError, discover, load_notebook
+from grader.notebook.load import BROKEN_OUTPUT, NotebookError, discover, load_notebook
 
 
 @pytest.mark.parametrize("content, message", [
@@ -81,7 +81,9 @@ def _write(tmp_path, data) -> "Path":
     ({**_BASE, "cells": [{"source": "x = 1", "metadata": {}}]}, "cell 1 has no cell_type"),
     ({**_BASE, "cells": [_code("x"), {"cell_type": "heading", "source": "x", "metadata": {}}]},
      "cell 2 has cell_type 'heading'"),
-    ({**_BASE, "cells": [_code("x = 1", outputs=[{"output_type": "bogus"}])]}, "is not a valid notebook: cell 1"),
+    ({**_BASE, "cells": [_code("x = 1", execution_count="one")]}, "is not a valid notebook: cell 1"),
+    ({**_BASE, "cells": [_code("x = 1", outputs=[{"output_type": "bogus"}], execution_count="one")]},
+     "is not a valid notebook: cell 1"),  # a broken output is dropped, the rest still judged
     ('{"cells": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested far deeper than a notebook"),
     ("[" * 3_000 + "]" * 3_000, "nested far deeper than a notebook"),
 ])
@@ -92,6 +94,27 @@ def test_malformed_files_say_what_is_wrong_where_and_what_to_do(tmp_path, data, 
     assert message in text and "submission.ipynb" in text
     assert "save it, and download it again" in text
     assert "Error" not in text.split(":")[0]  # a sentence, not an exception's name
+
+
+def test_a_broken_output_or_attachment_costs_that_element_not_the_notebook(tmp_path):
+    """Outputs are made again when the grader runs the notebook and nothing grades an attachment:
+    one that nbformat refuses becomes a note in its cell, and the notebook is graded."""
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBOR"}}
+    cells = [_code("x = 1", id="a", outputs=[
+                 {"output_type": "display_data", "metadata": {}, "data": "not a mimebundle"},
+                 {"output_type": "stream", "name": "stdout", "text": "kept\n"},
+                 {"output_type": "widget_state", "data": {}}, image]),
+             {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "![x](attachment:x.png)",
+              "attachments": {"x.png": "not a bundle"}},
+             {"cell_type": "markdown", "id": "n", "metadata": {}, "source": "![y](attachment:y.png)",
+              "attachments": {"y.png": {"image/png": "iVBOR"}}}]
+    nb = load_notebook(_write(tmp_path, {**_BASE, "cells": cells}))
+    outputs = nb.cells[0].outputs
+    assert [o.get("name") for o in outputs] == ["stderr", "stdout", "stderr", None]
+    assert outputs[0].text == outputs[2].text == BROKEN_OUTPUT and outputs[1].text == "kept\n"
+    assert outputs[3] == image  # valid by the schema: the feedback page judges its data
+    assert "attachments" not in nb.cells[1] and nb.cells[2].attachments == {"y.png": {"image/png": "iVBOR"}}
+    nbformat.validate(nb)
 
 
 def _ids_and_warnings(path):
