@@ -50,12 +50,12 @@ class Intake:
 def submission_name(student: Student, file: str | None = None) -> str:
     """The row name of a student's submission: `<name>_<id>`, and `__<notebook>` when the
     student handed in several notebooks."""
-    base = f"{student.name}_{student.id}".replace("/", "_")
+    base = f"{student.name[:100]}_{student.id}".replace("/", "_")  # file names stay short
     if file is None:
         return base
     stem = PurePosixPath(file).name
     stem = stem[:-len(NOTEBOOK)] if stem.lower().endswith(NOTEBOOK) else stem
-    return f"{base}__{stem}"
+    return f"{base}__{stem[:80]}"
 
 
 def collect(inputs: list[Path], platforms: list[Platform], out_dir: Path,
