@@ -26,6 +26,7 @@ from .platform import LmsError
 _CHUNK = 1024 * 1024
 _RATIO_FLOOR = 1024 * 1024  # smaller members are not judged by their ratio
 _UTF8_FLAG = 0x800
+MARKER = ".unpacked-by-grader"  # only a folder holding it is emptied before unpacking
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,19 @@ def is_archive(path: Path) -> bool:
 
 
 def unpack(archive: Path, folder: Path, limits: ArchiveLimits) -> Unpacked:
-    """Unpack `archive` into `folder` (emptied first), or LmsError saying what is wrong."""
+    """Unpack `archive` into `folder` (emptied first if an earlier run unpacked it there; any
+    other existing folder is refused), or LmsError saying what is wrong."""
     try:
         with zipfile.ZipFile(archive) as opened:
             members = _checked(opened, archive, limits)
             if folder.exists():
+                if not (folder / MARKER).is_file():
+                    raise LmsError(f"{folder} exists and was not unpacked by the grader: it is "
+                                   f"not emptied for {archive.name}; choose another --out")
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
+            (folder / MARKER).write_text(f"unpacked from {archive} by the grader; emptied on "
+                                         "every run\n")
             done = Unpacked(folder)
             written = 0
             for info, relative in members:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from ..render.text import student_label
 from ..results.model import Note, NoteKind, Student
-from .archive import ArchiveLimits, is_archive, unpack
+from .archive import MARKER, ArchiveLimits, is_archive, unpack
 from .platform import Download, Platform
 
 UNPACKED = "submissions"  # OUT/submissions/<archive name>/
@@ -99,7 +99,7 @@ def _junk(parts: tuple[str, ...]) -> bool:
 
 def _read_folder(folder: Path, platforms: list[Platform], intake: Intake, *, always: bool,
                  label: str) -> None:
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
     found: dict[Path, Download | None] = {}
     junk = 0
     for path in files:

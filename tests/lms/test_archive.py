@@ -113,3 +113,14 @@ def test_names_without_the_utf8_flag_and_repeatable_bytes(tmp_path, limits):
     again = unpack(path, tmp_path / "out", limits)
     assert hashlib.sha256(again.files[0].read_bytes()).hexdigest() == digest
     assert not (tmp_path / "out" / "stale.ipynb").exists()
+
+
+def test_a_folder_the_grader_did_not_unpack_is_never_emptied(tmp_path, limits):
+    path = tmp_path / "week5.zip"
+    path.write_bytes(downloads.zip_of({"a_1_2_w.ipynb": downloads.NOTEBOOK}))
+    mine = tmp_path / "week5"
+    mine.mkdir()
+    (mine / "my notes.txt").write_text("the instructor's own")
+    with pytest.raises(LmsError, match="exists and was not unpacked by the grader"):
+        unpack(path, mine, limits)
+    assert (mine / "my notes.txt").read_text() == "the instructor's own"
