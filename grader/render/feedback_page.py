@@ -20,6 +20,10 @@ from .notebook_html import Note, notebook_html, prepare
 from .text import clean_text, first_sentence, submission_title
 
 LABELS = {PASSED: "passed", FAILED: "failed", ERROR: "error", SKIPPED: "skipped"}
+# What to do when the page cannot show the notebook (a problem of the grader's files or page).
+SEE_IN_JUPYTER = ("Your score and the feedback above are complete: open your notebook in Jupyter "
+                  "to see the cells they point to, and tell the course staff, since this is a "
+                  "problem of the grader's page, not of your notebook.")
 
 
 def points(value: float) -> str:
@@ -75,7 +79,8 @@ def load_executed(path: Path | None) -> tuple[nbformat.NotebookNode | None, str 
     try:
         return nbformat.read(path, as_version=4), None
     except Exception as exc:  # noqa: BLE001 - a broken file must not stop the page
-        problem = f"The executed notebook could not be read ({type(exc).__name__}: {clean_text(str(exc))[:300]})."
+        problem = (f"The executed notebook could not be read ({type(exc).__name__}: "
+                   f"{clean_text(str(exc))[:300]}). {SEE_IN_JUPYTER}")
     try:  # nbformat refuses a notebook with one broken element; `prepare` takes what is sound
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
@@ -111,10 +116,7 @@ def feedback_context(sub: SubmissionResult, executed: Path | None) -> dict:
             lost = [item.sentence() for item in sorted(prepared.lost, key=lambda item: item.cell)]
         except Exception as exc:  # noqa: BLE001 - show the feedback even if the notebook will not render
             problem = (f"Your notebook could not be displayed on this page "
-                       f"({type(exc).__name__}: {clean_text(str(exc))[:300]}). Your score and the "
-                       "feedback above are complete: open your notebook in Jupyter to see the cells "
-                       "they point to, and tell the course staff, since this is a problem of the "
-                       "grader's page, not of your notebook.")
+                       f"({type(exc).__name__}: {clean_text(str(exc))[:300]}). {SEE_IN_JUPYTER}")
     views = [_view(c, anchors) for c in sub.checks]
     error = clean_text(sub.error).strip() if sub.error else ""
     # An ungradable notebook repeats its error as every check's feedback: say it once.

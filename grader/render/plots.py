@@ -126,7 +126,7 @@ def property_pass_rates(checks: Sequence[dict]) -> str:
             label.set_color(colours[check_id])
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("share of submissions in which the property held (%)")
+    ax.set_xlabel("held in (% of submissions)")
     ax.tick_params(axis="y", length=0, labelsize=7.5)
     return _png(fig)
 
