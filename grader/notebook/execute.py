@@ -36,7 +36,7 @@ from traitlets import Any, Dict, Int, Type
 from ..options import default
 from ..sandbox.hosts import Host
 from ..sandbox.logs import log_head
-from ..sandbox.process import Limits, describe_error, kill_group, sandboxed_command
+from ..sandbox.process import GONE_TIMEOUT, Limits, describe_error, kill_group, sandboxed_command
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -284,6 +284,9 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
         timer.cancel()
         kill_kernel()
         if isinstance(getattr(km.provisioner, "process", None), ForkedProcess):
+            # gone (with a PID namespace: everything it started reaped) before the next starts
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                km.provisioner.process.wait(GONE_TIMEOUT)
             km.provisioner.process.close()  # its pidfd
         # nbclient leaves a given manager's resources alone: each execution would leak the
         # client's heartbeat thread, two ZMQ contexts (4 threads) and ~16 descriptors, and a

@@ -11,6 +11,7 @@ reading its environment). What to preload and which hooks to call is course know
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -28,6 +29,7 @@ from .worker_process import WorkerProcess, open_pipes
 WORKER = Path(__file__).resolve().with_name("worker.py")
 LOG_NAME = "fork-server.log"
 FORK_ANSWER_TIMEOUT = 60.0
+SERVER_PROCESS_FACTOR = 4  # the server's RLIMIT_NPROC: this many sandboxes' worth
 
 
 def work_dir(run_dir: Path) -> Path:
@@ -65,6 +67,14 @@ class ForkServer:
                     "--parent", str(os.getpid())]
             if after_fork:
                 argv += ["--after-fork", ",".join(after_fork)]
+            argv += ["--pid-namespace", limits.isolation]
+            limits = dataclasses.replace(limits, fork_namespaces=limits.isolation != "off")
+            if limits.max_processes is not None:
+                # each fork's PID namespace gets the sandbox's limit; the server's own limit,
+                # which bounds all of them together, leaves room for a fork storm's leftovers
+                argv += ["--max-processes", str(limits.max_processes)]
+                limits = dataclasses.replace(
+                    limits, max_processes=limits.max_processes * SERVER_PROCESS_FACTOR)
             began = time.monotonic()
             log_path = Path(run_dir) / LOG_NAME
             with open(log_path, "ab") as log:

@@ -5,6 +5,9 @@
 * `kill_strays(pid)`: everything of the sandbox but its launcher (between two submissions served
   by one fork server).
 * `stop(proc, grace)`: kill a spawned process's sandbox and reap it.
+* `open_pidfd(pid)` / `wait_pidfd(fd, timeout)`: wait for a process that is not our child (a
+  fork server's fork: the first process of its PID namespace, which ends only once Linux has
+  killed and reaped everything else in that namespace).
 * `sandbox_members(pid)`: the processes of the sandbox launched as `pid`, found by the kernel uid
   of a root grader's sandbox or by the user namespace of a non-root grader's.
 """
@@ -135,6 +138,27 @@ def sandbox_members(pid: int, *, _ns: int | None = None) -> list[int]:
             return []  # forked inside the sandbox: not its launcher
         _USER_NS_OF[pid] = ns
     return [p for p in _proc_pids() if p != me and _in_user_ns(p, ns)]
+
+
+GONE_TIMEOUT = 10.0  # seconds to wait for a killed fork (and its PID namespace) to be gone
+
+
+def open_pidfd(pid: int) -> int | None:
+    """A pidfd on `pid` (None when it is gone already or the platform has none)."""
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return None
+
+
+def wait_pidfd(fd: int, timeout: float) -> bool:
+    """Wait until the process of pidfd `fd` has ended; False when `timeout` passed first."""
+    import select
+
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):
+        return True
 
 
 def _alive(pid: int) -> bool:

@@ -45,6 +45,11 @@ def _namespaces():
     return importlib.import_module("_sandbox.namespaces")
 
 
+def _pid_namespace():
+    _namespaces()  # makes the `_sandbox` package
+    return importlib.import_module("_sandbox.pid_namespace")
+
+
 def isolate(plan, argv=()):
     """The namespace part of the plan; returns (applied: dict | None, why_not: str)."""
     mode = plan.get("isolation", "auto")
@@ -120,6 +125,8 @@ def probe(plan):
     report["read_only"] = not os.access("/", os.W_OK)
     report["workspace"] = applied["workspace"]
     report["workspace_writable"] = os.access(applied["workspace"], os.W_OK)
+    if plan.get("fork_namespaces"):  # what a fork server's forks get (pid_namespace.py)
+        report["pid_namespace"], report["pid_namespace_reason"] = _pid_namespace().probe()
     return report
 
 

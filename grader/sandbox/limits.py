@@ -37,6 +37,9 @@ class Limits:
     (refuse to start without), "off". `hidden`: extra folders student code must not see (the
     output folder, the submissions); the grader's home, project tree and temp folder always are.
     `netns`: the token of a `SharedNetwork` to join instead of getting a loopback of its own.
+    `fork_namespaces`: a fork server, whose forks each make a PID namespace of their own (see
+    `pid_namespace.py`): it keeps CAP_SYS_ADMIN and CAP_SETPCAP in its user namespace, and
+    every fork drops them before it runs student code.
     """
 
     memory_bytes: int | None = option("memory_bytes")
@@ -48,6 +51,7 @@ class Limits:
     isolation: str = option("isolation")
     hidden: tuple[str, ...] = ()
     netns: str | None = None
+    fork_namespaces: bool = False
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_MODES:

@@ -54,6 +54,7 @@ PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER = 1, 2, 3
+CAP_SETPCAP, CAP_SYS_ADMIN = 8, 21
 KEPT_CAPS = (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER)
 
 SIOCGIFFLAGS, SIOCSIFFLAGS = 0x8913, 0x8914
@@ -151,8 +152,9 @@ def join(holder):
 
 
 
-def drop_privileges():
-    """Keep only the file-access capabilities for the exec'd program; no set-uid elevation."""
+def drop_privileges(kept=KEPT_CAPS):
+    """Keep only the file-access capabilities (`kept`) for the exec'd program; no set-uid
+    elevation."""
     try:
         with open("/proc/sys/kernel/cap_last_cap") as handle:
             last = int(handle.read())
@@ -160,7 +162,7 @@ def drop_privileges():
         last = 40
     prctl = c_library().prctl
     for cap in range(last + 1):
-        if cap not in KEPT_CAPS:
+        if cap not in kept:
             check(prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0), "PR_CAPBSET_DROP")
     check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
 
@@ -197,7 +199,10 @@ def enter(plan, cwd=None, env=None, argv=()):
         links = sorted({link for path in used for link in links_on_the_way(path)})
         setup_mounts(hidden, keep, [home], links)
         os.chdir(cwd)  # re-resolve the cwd through the new mounts
-        drop_privileges()
+        # a fork server keeps what its forks need to make a PID namespace each; every fork
+        # drops it before student code runs (pid_namespace.py)
+        nested = (CAP_SETPCAP, CAP_SYS_ADMIN) if plan.get("fork_namespaces") else ()
+        drop_privileges(KEPT_CAPS + nested)
     except OSError as exc:  # half a sandbox is neither isolated nor a plain process: give up
         raise PartialSandbox(exc.errno, f"{exc} (while setting up the mount namespace)") from exc
     return {"workspace": home, "joined": bool(holder)}

@@ -29,16 +29,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .kill import kill_group, kill_strays, sandbox_members, stop
+from .kill import (GONE_TIMEOUT, kill_group, kill_strays, open_pidfd, sandbox_members, stop,
+                   wait_pidfd)
 from .limits import (GRADER_PACKAGE, LAUNCHER, PROJECT_ROOT, GiB, Limits, MiB, batch_hidden,
                      default_hidden, default_keep, sandbox_plan)
 from .shared_network import SharedNetwork
 
-__all__ = ["GRADER_PACKAGE", "GiB", "LAUNCHER", "Limits", "MEMORY_LIMIT_EXCEEDED", "MiB",
-           "PROJECT_ROOT", "SharedNetwork", "batch_hidden", "default_hidden", "default_keep",
-           "describe_error", "isolation_status", "kill_group", "kill_strays",
-           "network_isolation_available", "sandbox_members", "sandbox_plan", "sandboxed_command",
-           "spawn", "stop"]
+__all__ = ["GONE_TIMEOUT", "GRADER_PACKAGE", "GiB", "LAUNCHER", "Limits", "MEMORY_LIMIT_EXCEEDED",
+           "MiB", "PROJECT_ROOT", "SharedNetwork", "batch_hidden", "default_hidden",
+           "default_keep", "describe_error", "isolation_status", "kill_group", "kill_strays",
+           "network_isolation_available", "open_pidfd", "sandbox_members", "sandbox_plan",
+           "sandboxed_command", "spawn", "stop", "wait_pidfd"]
 
 
 def sandboxed_command(argv: list[str], limits: Limits) -> list[str]:
@@ -75,10 +76,12 @@ def describe_error(ename: str, evalue: str) -> str:
 def isolation_status() -> dict:
     """Set a sandbox up once in a throwaway process and report what holds. Keys: `isolated`
     (user + network + mount namespace), `reason` (why not), `interfaces`, `loopback_up`,
-    `read_only`, `process_limit` (RLIMIT_NPROC enforced per sandbox), `platform`, `uid`."""
+    `read_only`, `process_limit` (RLIMIT_NPROC enforced per sandbox), `pid_namespace` (each
+    kernel and check worker forked by a fork server sees and signals only its own processes;
+    `pid_namespace_reason` says why not), `platform`, `uid`."""
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as work:
         command = [sys.executable, "-I", str(LAUNCHER), "--probe",
-                   json.dumps(sandbox_plan(Limits()))]
+                   json.dumps(sandbox_plan(Limits(fork_namespaces=True)))]
         try:
             done = subprocess.run(command, cwd=work, env={"PATH": os.defpath, "HOME": work},
                                   capture_output=True, text=True, timeout=60)
@@ -87,6 +90,7 @@ def isolation_status() -> dict:
             report = {"isolated": False, "reason": f"the sandbox probe failed: {exc}",
                       "platform": sys.platform}
     report["process_limit"] = bool(report.get("isolated"))
+    report.setdefault("pid_namespace", False)
     return report
 
 

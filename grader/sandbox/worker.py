@@ -43,15 +43,12 @@ A reply `{"harness_error": "..."}` means the worker itself failed (not the stude
 """
 import argparse
 import ast
-import gc
 import importlib
 import importlib.util
 import io
 import json
 import linecache
 import os
-import signal
-import socket
 import sys
 import traceback
 import types
@@ -79,6 +76,16 @@ def _load_helper(name):
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _sandbox_module(name):
+    """`name.py` from this folder as `_sandbox.name`, as `launch.py` imports its neighbours (a
+    package of this folder, so they import each other relatively)."""
+    if "_sandbox" not in sys.modules:
+        package = types.ModuleType("_sandbox")
+        package.__path__ = [HERE]
+        sys.modules["_sandbox"] = package
+    return importlib.import_module(f"_sandbox.{name}")
 
 
 def _set_sys_path(site):
@@ -250,121 +257,6 @@ def run_worker(codec, probes, requests_fd, replies_fd):
     Worker(codec, probes, requests_fd, replies_fd).serve()
 
 
-def die_with_parent(parent):
-    """Ask Linux to SIGKILL this process when its parent dies: a grader killed with SIGKILL
-    leaves no fork server behind, and a dead fork server no kernels or workers. `parent` is the
-    pid that started this process, known before: a parent that died while this process was
-    still starting has already been replaced by init when this runs."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def fork_server(codec, probes, control_fd, preload, after_fork=()):
-    """Import `preload` once, then fork one worker per request on the control socket; each fork
-    calls the `after_fork` functions ("module:function") whose module is loaded."""
-    global _SERVER_PID, _AFTER_FORK
-    _SERVER_PID = os.getpid()
-    _AFTER_FORK = tuple(after_fork)
-    control = socket.socket(fileno=control_fd)
-    errors = []
-    for module in preload:
-        try:
-            importlib.import_module(module)
-        except Exception as exc:  # noqa: BLE001 - reported to the grader, which gives up
-            errors.append(f"{module}: {type(exc).__name__}: {_text(exc)}")
-    # Every fork shares these objects copy-on-write; a garbage collection in a child would
-    # touch each of them (their GC headers) and so copy their pages. Frozen, they are never
-    # scanned (no speed-up measurable on its own here; it keeps the heap shared).
-    gc.collect()
-    gc.freeze()
-    control.sendall(json.dumps({"ready": not errors, "errors": errors}).encode())
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    while True:
-        try:
-            message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 3)
-        except OSError:
-            return
-        if not message:
-            return
-        request = json.loads(message)
-        become, wanted = ((_become_kernel, 1) if request.get("kind") == "kernel"
-                          else (_become_worker, 3))
-        if len(fds) != wanted:
-            for fd in fds:
-                os.close(fd)
-            control.sendall(json.dumps({"error": f"expected {wanted} fds"}).encode())
-            continue
-        pid = os.fork()
-        if pid == 0:
-            try:
-                become(codec, probes, control, fds, request)
-            finally:
-                os._exit(70)
-        for fd in fds:
-            os.close(fd)
-        control.sendall(json.dumps({"pid": pid}).encode())
-
-
-_SERVER_PID = None  # this fork server's pid, the parent of every process it forks
-_AFTER_FORK = ()  # "module:function" hooks each fork calls once it has its environment
-
-
-def _enter_student_process(control, log_fd, request):
-    """In a forked child: own session, the request's cwd and environment, output to the log."""
-    os.setsid()  # own session and process group: the grader kills this process's whole tree
-    die_with_parent(_SERVER_PID)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    control.close()
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    os.chdir(request["cwd"])
-    os.environ.clear()
-    os.environ.update(request["env"])
-    import tempfile
-    tempfile.tempdir = None  # pick up this process's TMPDIR
-    for hook in _AFTER_FORK:  # e.g. a preloaded configuration reading this process's environment
-        module_name, _, function = hook.partition(":")
-        module = sys.modules.get(module_name)
-        if module is not None and hasattr(module, function):
-            getattr(module, function)()
-
-
-def _become_kernel(codec, probes, control, fds, request):
-    """Turn this fork into an IPython kernel on the request's connection file.
-
-    The notebook then runs with the course stack already imported, as a fresh process: nothing
-    a previous submission did can be seen here, since each kernel is forked from the clean server.
-    """
-    _enter_student_process(control, fds[0], request)
-    # No input history database: nobody reads it, and it costs a SQLite file and a thread.
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"],
-                "--HistoryManager.enabled=False"]
-    sys.path.insert(0, "")  # as `python -m ipykernel_launcher` has it: the cwd first
-    from ipykernel.kernelapp import IPKernelApp
-
-    app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:])
-    app.start()
-    os._exit(0)
-
-
-def _become_worker(codec, probes, control, fds, request):
-    requests_fd, replies_fd, log_fd = fds
-    _enter_student_process(control, log_fd, request)
-    run_worker(codec, probes, requests_fd, replies_fd)
-    os._exit(0)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="worker.py")
     parser.add_argument("--site", default="")
@@ -374,16 +266,21 @@ def main(argv=None):
     parser.add_argument("--preload", default="")
     parser.add_argument("--parent", type=int, help="the fork server's parent: it ends with it")
     parser.add_argument("--after-fork", default="", help="module:function,... each fork calls")
+    parser.add_argument("--pid-namespace", default="off", choices=("auto", "require", "off"),
+                        help="a PID namespace of its own for each fork")
+    parser.add_argument("--max-processes", type=int, help="RLIMIT_NPROC of each fork")
     args = parser.parse_args(argv)
     sys.argv = sys.argv[:1]  # Plato's Config() parses sys.argv with argparse (also on import)
-    if args.fork_server is not None:
-        die_with_parent(args.parent if args.parent is not None else os.getppid())
+    forks = _sandbox_module("forks") if args.fork_server is not None else None
+    if forks is not None:
+        forks.die_with_parent(args.parent if args.parent is not None else os.getppid())
     codec = _load_helper("codec")
     probes = _load_helper("probes")
     _set_sys_path(args.site)
     if args.fork_server is not None:
-        fork_server(codec, probes, args.fork_server, [m for m in args.preload.split(",") if m],
-                    [h for h in args.after_fork.split(",") if h])
+        forks.fork_server(codec, probes, run_worker, args.fork_server, [m for m in args.preload.split(",") if m],
+                    [h for h in args.after_fork.split(",") if h], args.pid_namespace,
+                    args.max_processes)
     else:
         run_worker(codec, probes, args.requests, args.replies)
 

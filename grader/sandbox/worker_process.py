@@ -18,7 +18,7 @@ from typing import Iterator
 from . import codec
 from .errors import LostReason, WorkerLost
 from .logs import log_head, log_tail
-from .process import kill_group
+from .process import GONE_TIMEOUT, kill_group, open_pidfd, wait_pidfd
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 
@@ -45,6 +45,9 @@ class WorkerProcess:
         self._outgoing = memoryview(b"")  # requests not yet written
         self.closed = False
         os.set_blocking(requests_fd, False)
+        # a forked worker is not our child: its pidfd tells when it (with a PID namespace of its
+        # own: everything it started) is gone
+        self._pidfd = open_pidfd(pid) if popen is None else None
 
     def request(self, message: dict, timeout: float) -> dict:
         """Send one request and wait for its reply; WorkerLost on timeout, death or garbage."""
@@ -145,6 +148,10 @@ class WorkerProcess:
                     os.close(fd)
                 except OSError:
                     pass
+            if self._pidfd is not None:
+                wait_pidfd(self._pidfd, GONE_TIMEOUT)
+                os.close(self._pidfd)
+                self._pidfd = None
         if self.popen is not None:
             try:
                 return self.popen.wait(timeout=10)
