@@ -76,7 +76,8 @@ class Canary:
             self.grader.restart()
         self.runs += 1
         try:
-            result = self.grader.grade(self.reference, name="canary", fl_round=False)
+            result = self.grader.grade(self.reference, name="canary", fl_round=False,
+                                       retry=False)  # a failure here says the grader is broken
         except Exception as exc:  # noqa: BLE001 - a grader bug: no student may be graded either
             raise GraderBroken("The grader cannot grade here: grading its canary (the reference "
                                f"notebook) failed inside the grader: {type(exc).__name__}: {exc}") \

@@ -72,9 +72,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
     errors = sum(1 for s in run.submissions if s.status is SubmissionStatus.ERROR)
+    from .pipeline import retried
+
     faults = sum(1 for s in run.submissions if s.grader_fault)
+    again = retried(run.submissions)
     print(f"{len(run.submissions)} submission(s), {errors} could not be graded"
-          f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}. "
+          f"{f' ({faults} by a GRADER FAULT: not charged, not kept; grade again)' if faults else ''}"
+          f"{f', {again} graded again after a grader fault' if again else ''}. "
           f"Wrote {out / 'grades.json'}, {out / 'grades.csv'}, {out / 'gradescope'}/, "
           f"{out / 'feedback'}/ and {out / 'report.html'}")
     for line in finish(lms, run, out):

@@ -133,9 +133,25 @@ class Grader:
         shutil.rmtree(self._root, ignore_errors=True)
 
     def grade(self, path: Path, *, name: str | None = None, executed_dir: Path | None = None,
-              fl_round: bool = True) -> SubmissionResult:
+              fl_round: bool = True, retry: bool = True) -> SubmissionResult:
         """The result for one notebook file; writes the executed notebook into `executed_dir`.
-        `fl_round=False` skips the federated round whatever the options say (the canary)."""
+        `fl_round=False` skips the federated round whatever the options say (the canary).
+
+        A grading whose kernel or check worker could not start (`launch_failed`: nothing of the
+        student's ran) is done again once, with a fresh fork server (`restart`), before it is
+        reported as a grader fault (with `retry`); the result's timing `retry` is the time the
+        first attempt took (`retried` counts them)."""
+        began = time.monotonic()
+        result = self._grade_once(path, name, executed_dir, fl_round)
+        if retry and result.grader_fault and self.launch_failed:
+            first = time.monotonic() - began
+            self.restart()
+            result = self._grade_once(path, name, executed_dir, fl_round)
+            result.timings[RETRY] = first
+        return result
+
+    def _grade_once(self, path: Path, name: str | None, executed_dir: Path | None,
+                    fl_round: bool) -> SubmissionResult:
         options = self.options
         self.launch_failed = False
         name, sha = name or submission_name(path), sha256_of(path)
@@ -198,6 +214,15 @@ class Grader:
         """A fresh worker host (fork server), e.g. after processes stopped starting."""
         self.host.close()
         self.host = open_host(self._server_run, self.runner_options)
+
+
+RETRY = "retry"
+"""The timing of a result graded twice: the seconds of its first attempt, a grader fault."""
+
+
+def retried(results: list[SubmissionResult]) -> int:
+    """How many of `results` were graded again after a grader fault (`Grader.grade`)."""
+    return sum(1 for result in results if RETRY in result.timings)
 
 
 def grade_notebook(path: Path, options: Options, *, name: str | None = None,

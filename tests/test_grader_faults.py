@@ -143,3 +143,36 @@ def test_student_code_that_ends_its_worker_stays_the_students_fault(tmp_path):
     result = check(tmp_path, "import os\nLIMIT = os._exit(3)\ndef f(x):\n    return LIMIT")
     assert (result.status, result.fault) == ("failed", Fault.SUBMISSION)
     assert "exited with code 3" in result.feedback
+
+
+def test_a_kernel_that_could_not_start_is_graded_again_once_on_a_fresh_server(monkeypatch, tmp_path):
+    """The retry of `Grader.grade` (issue 25): a launch failure is graded again after a restart;
+    only a second one is reported, and the summary counts the submissions graded again."""
+    from grader.pipeline import RETRY, Grader, retried
+
+    attempts: list[str] = []
+    outcomes: list[SubmissionResult] = []
+
+    def grade_once(self, path, name, executed_dir, fl_round):
+        attempts.append(name)
+        result = outcomes.pop(0)
+        self.launch_failed = result.grader_fault
+        return result
+
+    grader = object.__new__(Grader)  # no fork server: what is tested is the retry around it
+    restarts = []
+    monkeypatch.setattr(Grader, "_grade_once", grade_once)
+    monkeypatch.setattr(Grader, "restart", lambda self: restarts.append(1))
+    outcomes[:] = [grader_fault("bob"), graded("bob")]
+    first = grader.grade(tmp_path / "bob.ipynb", name="bob")
+    assert first.status == "graded" and RETRY in first.timings and len(restarts) == 1
+    outcomes[:] = [grader_fault("eve"), grader_fault("eve")]
+    second = grader.grade(tmp_path / "eve.ipynb", name="eve")
+    assert second.grader_fault and len(restarts) == 2 and attempts == ["bob"] * 2 + ["eve"] * 2
+    outcomes[:] = [grader_fault("canary")]
+    assert grader.grade(tmp_path / "c.ipynb", name="canary", retry=False).grader_fault
+    outcomes[:] = [graded("ann")]
+    plain = grader.grade(tmp_path / "ann.ipynb", name="ann")
+    assert RETRY not in plain.timings and len(restarts) == 2
+    assert retried([first, second, plain]) == 2
+    assert summarize(GradingRun(submissions=[first, second, plain]))["retried"] == 2

@@ -150,6 +150,7 @@ def summarize(run: GradingRun, views: dict[str, str] | None = None) -> dict[str,
         "graded": sum(1 for s in subs if s.status != ERROR),
         "errored": sum(1 for p in problems if p["kind"] in ("error", "grader")),
         "grader_faults": sum(1 for p in problems if p["kind"] == "grader"),
+        "retried": sum(1 for s in subs if "retry" in s.timings),  # graded again (Grader.grade)
         "timed_out": sum(1 for p in problems if p["kind"] == "timeout"),
         "score": {
             "max_score": max_score,
