@@ -84,6 +84,9 @@ declare("cell_timeout", 120.0, "seconds one notebook cell may run", unit="s",
         flag="--cell-timeout", parse=float, metavar="S")
 declare("notebook_timeout", 900.0, "seconds a whole notebook may run", unit="s",
         flag="--notebook-timeout", parse=float, metavar="S")
+declare("stall_timeout", 60.0, "seconds a kernel may leave the grader's probes unanswered while a "
+        "cell runs before it counts as stalled: stopped, the notebook run again once, a second "
+        "stall a grader fault (a busy kernel answers)", unit="s")
 declare("fl_round", "auto", "run the federated round check: auto = only where CUDA is available",
         flag="--fl-round", choices=FL_ROUND_MODES)
 declare("fl_round_size", "auto", "data of a federated round: full = the course's 25,000/10,000 "

@@ -45,6 +45,7 @@ class Options:
 
     cell_timeout: float = option("cell_timeout")
     notebook_timeout: float = option("notebook_timeout")
+    stall_timeout: float = option("stall_timeout")
     limits: Limits = group(Limits)
     data_dir: Path | None = option("data_dir")
     fl_round: str = option("fl_round")
@@ -169,16 +170,17 @@ class Grader:
             began = time.monotonic()
             execution = execute(sanitize(nb, run.root), run_dir=run.work_dir, env=run.env(),
                                 limits=options.limits, cell_timeout=options.cell_timeout,
-                                total_timeout=options.notebook_timeout, host=self.host)
+                                total_timeout=options.notebook_timeout, host=self.host,
+                                stall_timeout=options.stall_timeout)
             timings["execute"] = time.monotonic() - began
             timings["student_code"] = sum(cell.seconds for cell in execution.cells)
             if execution.launch_error is not None:  # no student code ran: not theirs to carry
                 self.launch_failed = True
-                result = error_result(name, sha, "grader fault, not graded (grade again): the "
-                                      f"notebook's kernel could not start: {execution.launch_error}",
-                                      options.rubric, fault=Fault.GRADER)
-                result.timings = timings
-                return result
+                return _kernel_fault(name, sha, "could not start", execution.launch_error,
+                                     options, timings)
+            if execution.stalls > 1:  # stopped answering twice: the machine's, not the student's
+                return _kernel_fault(name, sha, "stopped answering twice",
+                                     execution.stalled, options, timings)
             if executed_dir is not None:
                 executed_dir.mkdir(parents=True, exist_ok=True)
                 nbformat.write(execution.notebook, executed_dir / f"{name}.ipynb")
@@ -230,6 +232,14 @@ def grade_notebook(path: Path, options: Options, *, name: str | None = None,
     """Grade one notebook with a grader of its own (the self-check); batches reuse a `Grader`."""
     with Grader(options) as grader:
         return grader.grade(path, name=name, executed_dir=executed_dir)
+
+
+def _kernel_fault(name: str, sha: str, what: str, why: str, options: Options,
+                  timings: dict[str, float]) -> SubmissionResult:
+    result = error_result(name, sha, f"grader fault, not graded (grade again): the notebook's "
+                          f"kernel {what}: {why}", options.rubric, fault=Fault.GRADER)
+    result.timings = timings
+    return result
 
 
 def _student_run(run_dir: Path, options: Options) -> layout.RunLayout:

@@ -37,6 +37,7 @@ from ..options import default
 from ..sandbox.hosts import Host
 from ..sandbox.logs import log_head
 from ..sandbox.process import GONE_TIMEOUT, Limits, describe_error, kill_group, sandboxed_command
+from .watchdog import Watchdog
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -58,6 +59,10 @@ class Execution:
     deadline_exceeded: bool = False
     # The kernel never started (a grader fault): what failed and the first lines of its log.
     launch_error: str | None = None
+    # The kernel stopped answering while a cell ran (`watchdog`): why; `stalls` counts the runs
+    # that stalled (the notebook is run again once after the first: two are a grader fault).
+    stalled: str | None = None
+    stalls: int = 0
 
     @property
     def first_failure(self) -> CellRun | None:
@@ -222,21 +227,33 @@ class CappedClient(NotebookClient):
 def execute(nb: nbformat.NotebookNode, *, run_dir: Path, env: dict[str, str], limits: Limits,
             cell_timeout: float = default("cell_timeout"),
             total_timeout: float = default("notebook_timeout"),
-            max_output_bytes: int = 100_000, host: Host | None = None) -> Execution:
+            max_output_bytes: int = 100_000, host: Host | None = None,
+            stall_timeout: float | None = default("stall_timeout")) -> Execution:
     """Run every code cell of `nb` (a copy is executed) in a fresh sandboxed kernel, forked by
-    `host` when it forks kernels (a warm fork server), else started anew."""
-    return asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout,
-                                max_output_bytes, host))
+    `host` when it forks kernels (a warm fork server), else started anew. A kernel that stops
+    answering for `stall_timeout` seconds while a cell runs (`watchdog`; None: never) is
+    stopped and the notebook run again once on a fresh kernel (`Execution.stalls`)."""
+    run = asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout,
+                               max_output_bytes, host, stall_timeout, "kernel.json"))
+    if run.stalled is None:
+        return run
+    # a connection file of its own: the first kernel's manager may still remove its own late
+    again = asyncio.run(_execute(nb, run_dir, env, limits, cell_timeout, total_timeout,
+                                 max_output_bytes, host, stall_timeout, "kernel-again.json"))
+    again.stalls = 1 + (again.stalled is not None)
+    again.stalled = again.stalled or run.stalled
+    again.seconds += run.seconds
+    return again
 
 
 async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_output_bytes,
-                   host) -> Execution:
+                   host, stall_timeout, connection_file) -> Execution:
     nb = nbformat.from_dict(nb)
     # IPC (Unix sockets in the run directory) instead of TCP: works across network namespaces
     # and leaves no kernel port open on the machine.
     km = SandboxedKernelManager(kernel_name="python3", sandbox_env=env, sandbox_limits=limits,
                                 process_host=host, transport="ipc", ip=str(run_dir / "kernel"),
-                                connection_file=str(run_dir / "kernel.json"))
+                                connection_file=str(run_dir / connection_file))
     client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
                           interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
                           max_output_bytes=max_output_bytes, kernel_name="python3",
@@ -254,13 +271,26 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
         run.deadline_exceeded = True
         kill_kernel()
 
+    def stalled(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is None and not run.deadline_exceeded:
+            run.stalled = task.result()
+            kill_kernel()  # ends the cell in flight with DeadKernelError, as the deadline does
+
     timer = asyncio.get_running_loop().call_later(total_timeout, deadline)
     started = False
     try:
         try:
             async with client.async_setup_kernel():
                 started = True  # the kernel answered kernel_info: from here on, student code runs
-                await _run_cells(client, nb, run)
+                dog = Watchdog(client.kc, stall_timeout) if stall_timeout else None
+                watching = asyncio.ensure_future(dog.watch()) if dog else None
+                if watching is not None:
+                    watching.add_done_callback(stalled)
+                try:
+                    await _run_cells(client, nb, run, dog)
+                finally:
+                    if watching is not None:
+                        watching.cancel()
         except Exception as exc:  # noqa: BLE001 - whatever stopped the kernel from starting
             if started or run.deadline_exceeded:
                 raise
@@ -269,7 +299,11 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
                                                                  if head else "")
             _mark_rest(run, nb, NOT_RUN, "not run: the grader could not start the kernel")
     except DeadKernelError:
-        if run.deadline_exceeded:
+        if run.stalled:
+            run.cells[-1].status = DIED
+            run.cells[-1].error = f"stopped: {run.stalled}"
+            _mark_rest(run, nb, NOT_RUN, "not run: the kernel had stopped answering")
+        elif run.deadline_exceeded:
             run.cells[-1].status = TIMEOUT
             run.cells[-1].error = f"stopped: the notebook exceeded its {total_timeout:g} s limit"
             _mark_rest(run, nb, TIMEOUT, f"not run: the notebook exceeded its {total_timeout:g} s limit")
@@ -299,13 +333,15 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
     return run
 
 
-async def _run_cells(client: CappedClient, nb, run: Execution) -> None:
+async def _run_cells(client: CappedClient, nb, run: Execution, dog: Watchdog | None) -> None:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         began = time.monotonic()
         record = CellRun(index, cell.get("id", f"cell-{index}"), OK)
         try:
+            if dog is not None:
+                dog.cell_started()
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
             record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"
@@ -316,6 +352,9 @@ async def _run_cells(client: CappedClient, nb, run: Execution) -> None:
             record.seconds = time.monotonic() - began
             run.cells.append(record)
             raise
+        finally:
+            if dog is not None:
+                dog.cell_ended()
         record.seconds = time.monotonic() - began
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
         if error is not None and record.status == OK:

@@ -1,0 +1,86 @@
+"""Find a kernel that stopped answering while a cell runs, in seconds instead of at the 900 s limit.
+
+A kernel frozen by the system (stopped, swapped out, deadlocked in its I/O threads: "IOStream.flush
+timed out" under heavy load) looks like a long cell to nbclient, which waits for the notebook's
+limit and charges the student a failed `notebook_runs`. `Watchdog.watch()` runs beside the cells:
+while a cell runs, it sends a `kernel_info_request` on the control channel every fifth of the
+bound. An ipykernel answers those from its own thread, also while the student's code computes,
+and publishes a status message for each on IOPub. The kernel has stalled when, for `bound`
+seconds of a running cell,
+
+* no control reply came (the process is stopped or its threads are stuck), or
+* no IOPub message of any kind came (its output thread is stuck: nothing the cell prints would
+  arrive either).
+
+A student's long computation is no stall: the control thread answers (Python switches threads
+every few milliseconds, and numpy and torch release the lock while they compute). `execute` then
+kills the kernel and runs the notebook again on a fresh one; a second stall is a grader fault.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from queue import Empty
+
+PROBES_PER_BOUND = 5
+
+
+class Watchdog:
+    """Watches one started kernel client (`nbclient.NotebookClient.kc`); see the module."""
+
+    def __init__(self, kc, bound: float) -> None:
+        self.kc = kc
+        self.bound = bound
+        self.cell_running = False
+        self.last_control = self.last_iopub = time.monotonic()
+        self._wrap_iopub()
+
+    def _wrap_iopub(self) -> None:
+        """Note the time of every IOPub message nbclient reads (whatever cell it is for)."""
+        channel = self.kc.iopub_channel
+        get_msg = channel.get_msg
+
+        async def noting_get_msg(*args, **kwargs):
+            message = await get_msg(*args, **kwargs)
+            self.last_iopub = time.monotonic()
+            return message
+
+        channel.get_msg = noting_get_msg
+
+    def cell_started(self) -> None:
+        self.last_control = self.last_iopub = time.monotonic()
+        self.cell_running = True
+
+    def cell_ended(self) -> None:
+        self.cell_running = False
+
+    def stalled(self) -> str | None:
+        """Why the kernel counts as stalled now (None: it does not)."""
+        if not self.cell_running:
+            return None
+        now = time.monotonic()
+        if now - self.last_control > self.bound:
+            return f"the kernel stopped answering (no reply for {self.bound:g} s while a cell ran)"
+        if now - self.last_iopub > self.bound:
+            return (f"the kernel's output channel stopped (no message for {self.bound:g} s while "
+                    f"a cell ran)")
+        return None
+
+    async def watch(self) -> str:
+        """Probe until the kernel stalls; returns why (cancel the task to stop watching)."""
+        interval = max(0.2, self.bound / PROBES_PER_BOUND)
+        control = self.kc.control_channel
+        while True:
+            if self.cell_running:
+                control.send(self.kc.session.msg("kernel_info_request"))
+            deadline = time.monotonic() + interval
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    await control.get_msg(timeout=left)
+                except Empty:
+                    break
+                self.last_control = time.monotonic()
+            why = self.stalled()
+            if why:
+                return why
+            await asyncio.sleep(0)
