@@ -106,6 +106,10 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _fold_label(text: str, what: str = "output") -> str | None:
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines > FOLD_LINES or len(text) > FOLD_CHARS:
@@ -142,7 +146,7 @@ def _display(output: dict, kind: str, cell: int, lost: list[Lost]) -> nbformat.N
     """An execute_result or display_data output: the shown mimetypes, or a placeholder."""
     data = output.get("data")
     if not isinstance(data, dict):
-        lost.append(Lost(cell, f"a {kind} output", f"its data is {type(data).__name__}, not a mimebundle"))
+        lost.append(Lost(cell, f"{_article(kind)} {kind} output", f"its data is {type(data).__name__}, not a mimebundle"))
         return _placeholder("output not shown (its data is broken)")
     clean, too_big, broken, broken_image = {}, 0, [], False
     for mime in DISPLAY_MIMES:
@@ -169,7 +173,7 @@ def _display(output: dict, kind: str, cell: int, lost: list[Lost]) -> nbformat.N
     if too_big and not any(m.startswith("image/") for m in clean):
         clean["text/plain"] = f"[an image of {too_big // 1024:,} KiB is left out of this page]"
     if broken:
-        lost.append(Lost(cell, f"a {kind} output", "; ".join(broken)))
+        lost.append(Lost(cell, f"{_article(kind)} {kind} output", "; ".join(broken)))
         if broken_image and not any(m.startswith("image/") for m in clean):
             return _placeholder(f"{MISSING_IMAGE} ({broken[0]})")
         if not clean:

@@ -95,7 +95,7 @@ DEFECTS = {
         code_cell({"output_type": "execute_result", "metadata": {}, "execution_count": 3,
                    "data": "<b>not a mimebundle</b>"}),
         "output not shown (its data is broken)",
-        "cell 3: a execute_result output (its data is str, not a mimebundle)"),
+        "cell 3: an execute_result output (its data is str, not a mimebundle)"),
     "unknown output type": (
         code_cell({"output_type": "widget_state", "metadata": {}, "data": {}}),
         "output not shown (unknown output type &#x27;widget_state&#x27;)",
