@@ -1,4 +1,9 @@
-"""Runs each check of the kit's data file against a namespace (the student's kernel)."""
+"""Runs each check of the kit's data file against a namespace (the student's kernel).
+
+A needed name that is missing fails the check with the grader's sentence, unless the caller
+knows why it is missing (`why_missing`: the terminal mode knows which cell failed and whether
+the course inputs were there); then the check is "not checked" with that reason. Each check runs
+under a wall-clock backstop (`WALL_LIMIT` s): a call that sleeps or waits is stopped and said."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -8,7 +13,9 @@ from edge_ai_w5_selfcheck import (rules_task1, rules_task1_sizes, rules_task2, r
 from edge_ai_w5_selfcheck.observe import Raised
 from edge_ai_w5_selfcheck.results import (FAILED, NOT_CHECKED, PASSED, CheckResult,
                                           PropertyResult)
-from edge_ai_w5_selfcheck.runtime import preserved
+from edge_ai_w5_selfcheck.runtime import Stopped, deadline, preserved
+
+WALL_LIMIT = 60.0  # seconds of wall-clock time per check in the student's kernel
 
 
 def _failed(name: str, problem: tuple, where: str = "") -> PropertyResult:
@@ -104,7 +111,8 @@ MISSING_PACKAGES: dict[str, Callable[[], list]] = {
 }
 
 
-def run_check(ns: dict, meta: dict, data: dict) -> CheckResult:
+def run_check(ns: dict, meta: dict, data: dict, why_missing: Optional[dict] = None,
+              wall_limit: float = WALL_LIMIT) -> CheckResult:
     def result(status: str, properties=(), message: str = "") -> CheckResult:
         return CheckResult(meta["id"], meta["task"], meta["title"], status, tuple(properties),
                            message)
@@ -114,6 +122,9 @@ def run_check(ns: dict, meta: dict, data: dict) -> CheckResult:
         return result(NOT_CHECKED, message="not checked by this version of the kit (the grader "
                                            "checks it)")
     missing = [name for name in meta["needs"] if name not in ns]
+    reasons = list(dict.fromkeys((why_missing or {}).get(name) for name in missing))
+    if missing and None not in reasons:
+        return result(NOT_CHECKED, message="not checked: " + "; ".join(reasons))
     if missing:
         names = ", ".join(f"`{n}`" for n in missing)
         return result(FAILED, message=data["missing"].format(names=names))
@@ -123,7 +134,13 @@ def run_check(ns: dict, meta: dict, data: dict) -> CheckResult:
                                            f"{', '.join(packages)} (the notebook needs it)")
     with preserved():
         try:
-            properties = runner(ns, meta, data)
+            with deadline(wall_limit):
+                properties = runner(ns, meta, data)
+        except Stopped as stop:
+            return result(FAILED, message=(
+                f"stopped after {stop.seconds:g} s: a call of `{meta['title']}` did not finish "
+                "(a sleep, a wait or an endless loop?). The grader stops each call after a few "
+                "seconds and fails the check; the notebook itself would hang there too."))
         except Exception as exc:  # noqa: BLE001 - a kit fault, never the student's
             return result(NOT_CHECKED, message=f"the self-check itself failed ({type(exc).__name__}: "
                                                f"{exc}); please report it")
@@ -131,10 +148,12 @@ def run_check(ns: dict, meta: dict, data: dict) -> CheckResult:
     return result(status, properties)
 
 
-def run_checks(ns: dict, data: dict, only: Optional[set] = None) -> list[CheckResult]:
+def run_checks(ns: dict, data: dict, only: Optional[set] = None,
+               why_missing: Optional[dict] = None,
+               wall_limit: float = WALL_LIMIT) -> list[CheckResult]:
     known = [c["id"] for c in data["checks"]]
     unknown = sorted(set(only or ()) - set(known))
     if unknown:
         raise ValueError(f"unknown check ids {unknown}; known: {known}")
-    return [run_check(ns, meta, data) for meta in data["checks"]
+    return [run_check(ns, meta, data, why_missing, wall_limit) for meta in data["checks"]
             if only is None or meta["id"] in only]

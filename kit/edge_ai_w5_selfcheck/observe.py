@@ -23,9 +23,14 @@ def call(function: Callable, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the student's exception is the verdict
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f" (line {frames[-1].lineno})" if frames else ""
-        return Raised(f"{type(exc).__name__}: {exc}{where}")
+        return raised(exc)
+
+
+def raised(exc: BaseException) -> Raised:
+    """'IndexError: list index out of range (line 9)': the line where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (line {frames[-1].lineno})" if frames else ""
+    return Raised(f"{type(exc).__name__}: {exc}{where}")
 
 
 def type_name(value: Any) -> str:

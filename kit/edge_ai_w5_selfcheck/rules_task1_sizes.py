@@ -16,7 +16,8 @@ from typing import Callable
 import numpy as np
 
 from edge_ai_w5_selfcheck.canonical import matches
-from edge_ai_w5_selfcheck.observe import Raised, call, plain_array, plural, short_repr, type_name
+from edge_ai_w5_selfcheck.observe import (Raised, call, plain_array, plural, raised, short_repr,
+                                          type_name)
 
 TITLE = "parallel_seeded_choice"
 IMAGE_BYTES, LABEL_OFFSET = 3072, 1000
@@ -57,7 +58,7 @@ def _timed(function: Callable, arrays, seed: int, n: int, limit: float):
     except _TooSlow:
         return None, time.process_time() - began, True
     except Exception as exc:  # noqa: BLE001
-        result = Raised(f"{type(exc).__name__}: {exc}")
+        result = raised(exc)
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)

@@ -47,3 +47,37 @@ def preserved() -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
         _restore_plato(plato)
+
+
+class Stopped(BaseException):
+    """A check ran past its wall-clock limit (a BaseException: a student's `except Exception`
+    around a wait must not swallow it)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise Stopped in this thread after `seconds` of wall-clock time (SIGALRM: a sleep or a wait
+    is interrupted, which a CPU-time bound never sees). Only in the main thread of a POSIX
+    interpreter (a Jupyter kernel runs cells there); elsewhere it does nothing."""
+    import signal
+    import threading
+
+    if (not seconds or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Stopped(seconds)
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

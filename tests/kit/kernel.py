@@ -4,17 +4,20 @@ between notebooks: the imports of the course stack are paid once."""
 from __future__ import annotations
 
 import queue
+import shutil
 import tempfile
 from pathlib import Path
 
 import nbformat
-from jupyter_client import KernelManager
 
 
 class SharedKernel:
     def __init__(self, env: dict, cell_timeout: float = 120.0):
         self.cell_timeout = cell_timeout
-        self.manager = KernelManager(kernel_name="python3")
+        from edge_ai_w5_selfcheck.terminal import kernel_manager
+
+        self._sockets = tempfile.mkdtemp(prefix="kit-kernel-")
+        self.manager = kernel_manager(self._sockets, asynchronous=False)  # IPC, as the terminal mode's
         self.manager.start_kernel(env=env, cwd=tempfile.gettempdir())
         self.client = self.manager.client()
         self.client.start_channels()
@@ -58,3 +61,4 @@ class SharedKernel:
     def close(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+        shutil.rmtree(self._sockets, ignore_errors=True)
