@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when anything good on the pinned stack fails on the next one")
     args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")  # nothing written into either stack
     out = args.out.resolve()
     results_dir = out / "results"
     if args.report_only:

@@ -66,8 +66,11 @@ def what_to_change(error: str | None) -> str | None:
     return None
 
 
-def _verdict(status: str | None, error: str | None = None) -> dict:
-    return {"status": status or "not run", "error": error}
+def _verdict(status: str | None, error: str | None = None, raised_in: int | None = None) -> dict:
+    verdict = {"status": status or "not run", "error": error}
+    if raised_in is not None:  # the error came from code of an earlier cell (a helper it defines)
+        verdict["raised_in"] = cell_id(raised_in)
+    return verdict
 
 
 def cell_id(index: int) -> str:
@@ -81,7 +84,7 @@ def _rows(results: dict, key: str) -> tuple[dict[str, dict], str | None]:
     if "error" in part and not part.get("cells") and not part.get("checks"):
         return {}, part["error"] or "did not run"
     if key == "cells":
-        return {cell_id(c["index"]): _verdict(c.get("status"), c.get("error"))
+        return {cell_id(c["index"]): _verdict(c.get("status"), c.get("error"), c.get("raised_in"))
                 for c in part.get("cells", [])}, None
     return {c["id"]: _verdict(c.get("status"), c.get("error")) for c in part.get("checks", [])}, None
 
@@ -140,6 +143,8 @@ def _item(kind: str, row: str, label: str, old: dict, new: dict) -> dict:
     regression = old["status"] in GOOD and new["status"] not in GOOD
     bad = new if new["status"] not in GOOD else old if old["status"] not in GOOD else None
     change = what_to_change(bad["error"]) if bad else None
+    if bad and bad.get("raised_in"):
+        change = f"{change or 'fix it'} (the failing line is in {bad['raised_in']})"
     return {"kind": kind, "id": row, "label": label, "pinned": old, "next": new,
             "regression": regression, "change": change}
 

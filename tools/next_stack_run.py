@@ -26,6 +26,7 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -50,6 +51,17 @@ def error_line(output: dict) -> str:
     return f"{output.get('ename', 'Error')}: {message[0] if message else ''}".rstrip(": ")
 
 
+_FRAME = re.compile(r"Cell In\[(\d+)\], line \d+")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def raised_in(output: dict, counts: dict[int, int]) -> int | None:
+    """The index of the cell whose code raised: the innermost notebook frame of the traceback
+    (a helper defined in an earlier cell raises there), mapped by execution count."""
+    frames = _FRAME.findall(_ANSI.sub("", "\n".join(output.get("traceback", ()))))
+    return counts.get(int(frames[-1])) if frames else None
+
+
 def run_cells(path: str, timeout: int) -> dict:
     import nbformat
     from nbclient import NotebookClient
@@ -58,6 +70,7 @@ def run_cells(path: str, timeout: int) -> dict:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3")
     cells: list[dict] = []
+    counts: dict[int, int] = {}  # execution count -> cell index
     stopped = None
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -69,18 +82,23 @@ def run_cells(path: str, timeout: int) -> dict:
             try:
                 client.execute_cell(cell, index)
             except CellTimeoutError:
-                stopped = f"an earlier cell ({index}) timed out"
+                stopped = f"cell {index + 1} timed out"  # cells named from 1, as in the report
                 cells.append({"index": index, "status": "timeout",
                               "error": f"TimeoutError: the cell ran past {timeout} s"})
                 continue
             except DeadKernelError as exc:
-                stopped = f"the kernel died in cell {index}"
+                stopped = f"the kernel died in cell {index + 1}"
                 cells.append({"index": index, "status": "failed",
                               "error": f"DeadKernelError: {str(exc).strip().splitlines()[0]}"})
                 continue
+            if cell.get("execution_count"):
+                counts[cell["execution_count"]] = index
             errors = [o for o in cell.get("outputs", ()) if o.get("output_type") == "error"]
             cells.append({"index": index, "status": "failed" if errors else "ran",
                           "error": error_line(errors[0]) if errors else None})
+            origin = raised_in(errors[0], counts) if errors else None
+            if origin is not None and origin != index:
+                cells[-1]["raised_in"] = origin
     return {"cells": cells}
 
 

@@ -93,6 +93,9 @@ def test_known_causes_say_what_to_change():
     assert sctypes and cmap
     assert all("numpy<2" in changes[i] for i in sctypes)
     assert all("matplotlib.colormaps" in changes[i] for i in cmap)
+    # ... in the helper that the reference's third cell defines, where the fix goes.
+    cmap_cells = [i for i in cmap if i.startswith("cell ")]
+    assert cmap_cells and all(changes[i].endswith("(the failing line is in cell 3)") for i in cmap_cells)
     # A later cell's NameError and the checks missing Task 2's class point at the imgaug cell.
     imgaug_cell = sctypes[0]
     knock_ons = [n for n, c in changes.items() if c.startswith(f"follows from {imgaug_cell} ")]
@@ -188,3 +191,23 @@ def test_a_stack_whose_python_does_not_answer_is_named_in_the_report():
     assert "Next-stack build: FAILED" in markdown
     cells = [i for i in built["items"] if i["kind"] == "cell"]
     assert cells[0]["id"] == "run" and all(i["regression"] for i in cells)
+
+
+def test_a_cell_past_its_timeout_stops_the_run_and_the_rest_is_not_run(tmp_path):
+    nb = tmp_path / "slow.ipynb"
+    nbformat.write(notebook("x = 1", "import time\ntime.sleep(30)", "y = 2"), nb)
+    ran = next_stack._json_run([sys.executable, str(next_stack.RUN), "cells", str(nb), "--timeout", "2"],
+                               cwd=tmp_path)
+    assert [(c["index"], c["status"]) for c in ran["cells"]] == [(0, "ran"), (1, "timeout"), (2, "not run")]
+    assert ran["cells"][2]["error"] == "cell 2 timed out"
+
+
+def test_an_error_raised_in_a_helper_of_an_earlier_cell_names_that_cell(tmp_path):
+    nb = tmp_path / "helper.ipynb"
+    nbformat.write(notebook("def helper():\n    return missing_name", "x = 1", "helper()"), nb)
+    ran = next_stack._json_run([sys.executable, str(next_stack.RUN), "cells", str(nb)], cwd=tmp_path)
+    assert ran["cells"][2] == {"index": 2, "status": "failed", "raised_in": 0,
+                               "error": "NameError: name 'missing_name' is not defined"}
+    [row] = [i for i in report.compare({}, {"cells": ran}) if i["id"] == "cell 3"]
+    assert row["next"]["raised_in"] == "cell 1"
+    assert row["change"].endswith("(the failing line is in cell 1)")
