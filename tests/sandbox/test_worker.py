@@ -8,6 +8,7 @@ from grader.checks.session import Session
 from grader.environment.layout import SITE_DIR
 from grader.sandbox.errors import HarnessError, WorkerLost
 from grader.sandbox.hosts import ForkServerHost, FreshHost
+from grader.sandbox.worker_process import LOAD_ALLOWANCE
 from grader.sandbox.process import Limits, isolation_status
 
 from tests.helpers import definitions as shared_definitions
@@ -97,7 +98,8 @@ def test_endless_loop_times_out_and_the_next_input_gets_a_fresh_worker(session_f
     started = time.monotonic()
     with pytest.raises(WorkerLost) as lost:
         call(session, n=1)
-    assert lost.value.reason == "timeout" and time.monotonic() - started < 6
+    # on time on a quiet machine; a busy one stretches the time while the loop waits for a CPU
+    assert lost.value.reason == "timeout" and time.monotonic() - started < 1.5 * LOAD_ALLOWANCE + 3
     with pytest.raises(WorkerLost):  # the same input is not tried again
         call(session, n=1)
     assert call(session, n=2).value["first"]["count"] == 2
@@ -217,3 +219,22 @@ def test_fork_server_that_cannot_import_its_preload_falls_back_to_fresh_workers(
     with pytest.raises(HarnessError):
         call(session_for(choice(), host=bare, preload=("numpy",)))
     bare.close()
+
+
+@pytest.mark.parametrize("waits_for_a_cpu", [True, False])
+def test_a_timeout_stretches_only_while_the_worker_waits_for_a_cpu(monkeypatch, waits_for_a_cpu):
+    """StarvationClock: a worker starved by a busy machine gets quarters more, up to
+    LOAD_ALLOWANCE times its timeout; one that is stuck or sleeping is stopped on time."""
+    from grader.sandbox import worker_process
+
+    waited = iter(range(0, 10**12, 10**9 if waits_for_a_cpu else 1))  # ns on a run queue
+    monkeypatch.setattr(worker_process, "run_queue_ns", lambda pgid: next(waited))
+    clock = worker_process.StarvationClock(pgid=1, timeout=0.5)
+    began = time.monotonic()
+    while (left := clock.remaining()) > 0:
+        time.sleep(left)
+    took = time.monotonic() - began
+    if waits_for_a_cpu:  # stretched to its end (a sleep may overshoot on a busy machine)
+        assert 0.5 * LOAD_ALLOWANCE <= took < 0.5 * LOAD_ALLOWANCE + 1.5
+    else:  # not stretched at all: far from even half the allowance
+        assert 0.5 <= took < 0.5 * LOAD_ALLOWANCE / 2
