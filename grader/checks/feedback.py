@@ -10,10 +10,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from grader.portable.phrases import MAX_SHOWN, array_text, ordinal, plural, positions  # noqa: F401
 from grader.sandbox.codec import Opaque
 from grader.sandbox.process import describe_error
-
-MAX_SHOWN = 16
 
 
 def values(value: Any, limit: int = MAX_SHOWN) -> str:
@@ -28,32 +27,7 @@ def values(value: Any, limit: int = MAX_SHOWN) -> str:
         return repr(value)[:200]
     if array.dtype.kind == "O":
         return repr(value)[:200]
-    if array.ndim == 1 and array.size <= limit:
-        return np.array2string(array, separator=" ", max_line_width=10_000)
-    if array.ndim == 1:
-        head = np.array2string(array[:limit], separator=" ", max_line_width=10_000)
-        return f"{head[:-1]} ...] ({array.size} elements)"
-    return f"an array of shape {tuple(array.shape)} ({array.dtype})"
-
-
-def positions(found: Sequence[int | None] | None, limit: int = MAX_SHOWN) -> str:
-    if found is None:
-        return "(positions unknown)"
-    shown = ["?" if p is None else str(p) for p in list(found)[:limit]]
-    more = f" ... ({len(found)} in all)" if len(found) > limit else ""
-    return "[" + " ".join(shown) + more + "]"
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
-
-
-def ordinal(index: int) -> str:
-    """1-based, for students: ordinal(0) == '1st'."""
-    number = index + 1
-    suffixes = {1: "st", 2: "nd", 3: "rd"}
-    suffix = "th" if 10 <= number % 100 <= 20 else suffixes.get(number % 10, "th")
-    return f"{number}{suffix}"
+    return array_text(array, limit)
 
 
 def array_phrase(array: Any) -> str:

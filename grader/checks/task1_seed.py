@@ -8,6 +8,7 @@ import datetime
 
 from grader.checks.cases import SeedCase
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
+from grader.portable.dates import date_problem
 
 
 def _observe_seed(context: CheckContext, case: SeedCase) -> Observation:
@@ -33,22 +34,6 @@ def is_integer(case: SeedCase, obs: Observation) -> Failure | None:
                    expected="an int such as 19891217", actual=f"{found['type']} {found['repr']}")
 
 
-def date_problem(value: int, today: datetime.date | None = None) -> str | None:
-    """Why `value` is not a birthdate YYYYMMDD between 1900 and this year, or None."""
-    year_now = (today or datetime.date.today()).year
-    text = str(value)
-    if value < 0 or len(text) != 8:
-        return f"{value} has {len(text)} digits, not 8 (YYYYMMDD)"
-    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
-    if not 1900 <= year <= year_now:
-        return f"the year {year} is not between 1900 and {year_now}"
-    try:
-        datetime.date(year, month, day)
-    except ValueError as exc:
-        return f"{year}-{text[4:6]}-{text[6:]} is not a calendar date ({exc})"
-    return None
-
-
 def is_calendar_date(case: SeedCase, obs: Observation) -> Failure | None:
     found = obs.actual
     if found["integral"]:
@@ -58,7 +43,7 @@ def is_calendar_date(case: SeedCase, obs: Observation) -> Failure | None:
     else:
         return Failure(f"{_seed_phrase(found)}, which does not read as a date YYYYMMDD.",
                        expected="a date YYYYMMDD", actual=found["repr"])
-    problem = date_problem(number)
+    problem = date_problem(number, datetime.date.today().year)
     if problem is None:
         return None
     return Failure(f"MY_RANDOM_SEED = {found['repr']} does not read as a birthdate YYYYMMDD: "

@@ -13,17 +13,17 @@ that keeps state between calls (divides by 10 when it *sees* round 21) fails it,
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from grader.checks.cases import SchedulePattern
 from grader.checks.spec import CheckContext, CheckSpec, Failure, Observation, Property
 from grader.checks.strategies import learning_rates, schedule_patterns
+from grader.portable import schedule
 from grader.sandbox.codec import Opaque
 
-TITLE = "EdgeAiTrainer.set_learning_rate"
+TITLE = schedule.TITLE
 ROUNDS = tuple(range(1, 51))
-REL_TOL = 1e-9
+REL_TOL = schedule.REL_TOL
 
 
 def scheduled_rate(initial: float, round_number: int) -> float:
@@ -51,88 +51,47 @@ def _observe(context: CheckContext, case: float | SchedulePattern) -> Observatio
 
 def describe(case: float | SchedulePattern) -> str:
     if isinstance(case, SchedulePattern):
-        calls = "; then on another fresh trainer for ".join(
-            f"round{'s' if len(rounds) > 1 else ''} {', '.join(map(str, rounds))}"
-            for rounds in case.trainers)
-        return (f"with trainer.learning_rate = {case.initial!r}, calling set_learning_rate on a "
-                f"fresh trainer for {calls}")
-    return f"with trainer.learning_rate = {case!r} in Plato's configuration"
+        return schedule.pattern_phrase(case.initial, case.trainers)
+    return schedule.initial_phrase(case)
 
 
 def _rate(value: Any) -> str:
     return f"a {value.type} ({value.repr})" if isinstance(value, Opaque) else f"{value!r}"
 
 
-def _close(value: Any, want: float) -> bool:
-    return isinstance(value, float) and math.isclose(value, want, rel_tol=REL_TOL, abs_tol=0.0)
+def _failure(problem: schedule.Problem | None) -> Failure | None:
+    if problem is None:
+        return None
+    return Failure(problem.message, expected=problem.expected, actual=problem.actual)
 
 
 def _rounds_property(first: int, last: int, share: str):
     def holds(initial: float, obs: Observation) -> Failure | None:
-        for round_number in range(first, last + 1):
-            got, want = obs.actual[round_number], obs.expected[round_number]
-            if not _close(got, want):
-                return Failure(
-                    f"In round {round_number} the learning rate was {_rate(got)} "
-                    f"{describe(initial)}; rounds {first}-{last} should use {share} of the "
-                    f"initial rate, {want!r}.",
-                    expected=f"{want!r} in round {round_number}",
-                    actual=f"{_rate(got)} in round {round_number}")
-        return None
+        return _failure(schedule.rounds_problem(first, last, share, obs.actual, obs.expected,
+                                                describe(initial), _rate))
 
     holds.__name__ = f"rounds_{first}_to_{last}"
     return holds
 
 
 def never_above_initial(initial: float, obs: Observation) -> Failure | None:
-    for round_number in ROUNDS:
-        got = obs.actual[round_number]
-        if not isinstance(got, float) or not 0 < got <= initial * (1 + REL_TOL):
-            return Failure(
-                f"In round {round_number} the learning rate was {_rate(got)} {describe(initial)}; "
-                f"it must be positive and never above the initial rate {initial!r} (the "
-                "trainer's get_optimizer asserts both).",
-                expected=f"0 < rate <= {initial!r}", actual=f"{_rate(got)} in round {round_number}")
-    return None
+    return _failure(schedule.above_initial_problem(initial, obs.actual, describe(initial), _rate))
 
 
 def non_increasing(initial: float, obs: Observation) -> Failure | None:
-    for round_number in ROUNDS[1:]:
-        before, now = obs.actual[round_number - 1], obs.actual[round_number]
-        if not (isinstance(before, float) and isinstance(now, float)):
-            continue  # never_above_initial reports values that are not numbers
-        if now > before * (1 + REL_TOL):
-            return Failure(
-                f"The learning rate went up from {before!r} in round {round_number - 1} to "
-                f"{now!r} in round {round_number} {describe(initial)}; it may only decrease.",
-                expected=f"at most {before!r} in round {round_number}",
-                actual=f"{now!r} in round {round_number}")
-    return None
+    return _failure(schedule.increase_problem(obs.actual, describe(initial)))
 
 
 def _same_rate(got: Any, want: Any) -> bool:
     if isinstance(want, Opaque):  # not a number either way: the same kind of value
         return isinstance(got, Opaque) and (got.type, got.repr) == (want.type, want.repr)
-    return _close(got, want) if isinstance(want, float) else got == want
+    return schedule.close(got, want) if isinstance(want, float) else got == want
 
 
 def depends_on_round_only(case: SchedulePattern, obs: Observation) -> Failure | None:
     """Every call gives what the same code gives for that round when called in order."""
-    for rounds, rates in zip(case.trainers, obs.actual):
-        for round_number, got in zip(rounds, rates):
-            want = obs.expected[round_number]
-            if not _same_rate(got, want):
-                return Failure(
-                    f"{TITLE} gave {_rate(got)} in round {round_number} {describe(case)}, but "
-                    f"{_rate(want)} in round {round_number} when one trainer is called for rounds "
-                    "1, 2, ..., 50 in order. The rate must depend only on the round and the "
-                    "initial rate: in a federation a client may start at any round (a resumed "
-                    "federation, a new process), skips rounds it is not selected for and can "
-                    "meet a round twice, so compute it from self.current_round each time instead "
-                    "of keeping state between calls.",
-                    expected=f"{_rate(want)} in round {round_number}",
-                    actual=f"{_rate(got)} in round {round_number}")
-    return None
+    return _failure(schedule.order_problem(case.trainers, obs.actual, obs.expected,
+                                           describe(case), _rate, _same_rate))
 
 
 _EXAMPLES = (0.1, 0.01, 0.05)

@@ -24,7 +24,7 @@ from grader.checks.reference import reference_function
 from grader.checks.task1_choice import positions_in
 from grader.checks.task1_sizes import SIZE_TIME_LIMIT
 from grader.checks.task2 import MEAN, STD
-from grader.checks.task3 import ROUNDS, scheduled_rate
+from grader.checks.task3 import REL_TOL, ROUNDS, scheduled_rate
 from grader.checks.trial import EXAM_SEED, hypothesis_settings
 from grader.notebook.extract import Definitions
 from grader.notebook.load import load_notebook
@@ -132,7 +132,7 @@ def task3_exam() -> dict[str, Any]:
                 cases.append({"initial": case.initial,
                               "trainers": [list(calls) for calls in case.trainers]})
         properties[prop.name] = cases
-    return {"properties": properties, "rounds": list(ROUNDS), "rel_tol": 1e-9}
+    return {"properties": properties, "rounds": list(ROUNDS), "rel_tol": REL_TOL}
 
 
 # --- Task 2 ---------------------------------------------------------------------------------

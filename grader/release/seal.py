@@ -1,54 +1,23 @@
 """Sealed answers: a keyed hash (HMAC-SHA256) of the canonical encoding of an output.
 
-The kit carries the key of its release and the same encoding (`edge_ai_w5_selfcheck.canonical`,
-which must stay byte-for-byte equal to `canonical` here; a test compares them on many values). The
+The encoding and the hash are `grader.portable.seal`, which the kit carries as
+`edge_ai_w5_selfcheck.portable.seal` (one source; the kit also carries the key of its release). The
 point is that the answers of the public exam are not readable as data, not that they are secret
 from someone who reverse-engineers the kit: grading uses its own exam, which the kit cannot
 reproduce.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from typing import Any
 
-import numpy as np
+from grader.portable.seal import canonical, matches, seal  # noqa: F401 - the release's API
 
 
 def new_key() -> str:
     """A fresh per-release key (hex)."""
     return secrets.token_hex(16)
-
-
-def canonical(value: Any) -> bytes:
-    """Bytes that depend only on the value: integers and positions as int64, floats by repr,
-    sequences element by element, None as a marker."""
-    if value is None:
-        return b"N;"
-    if isinstance(value, (bool, np.bool_)):
-        return b"B" + (b"1" if value else b"0") + b";"
-    if isinstance(value, (int, np.integer)):
-        return b"I" + str(int(value)).encode() + b";"
-    if isinstance(value, (float, np.floating)):
-        return b"F" + repr(float(value)).encode() + b";"
-    if isinstance(value, str):
-        data = value.encode("utf-8")
-        return b"S" + str(len(data)).encode() + b":" + data
-    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
-        data = np.ascontiguousarray(value, dtype="<i8").tobytes()
-        return b"A" + str(value.size).encode() + b":" + data
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return b"L" + str(len(value)).encode() + b"[" + b"".join(canonical(v) for v in value) + b"]"
-    raise TypeError(f"no canonical encoding for {type(value).__name__}")
-
-
-def seal(key: str, label: str, value: Any) -> str:
-    """The keyed hash of `value` for the exam entry `label` (labels keep equal answers of
-    different inputs apart)."""
-    message = label.encode("utf-8") + b"\x00" + canonical(value)
-    return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
 
 
 def dumps(data: Any) -> str:

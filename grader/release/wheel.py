@@ -4,7 +4,9 @@
 
 `kit_dir` (the repository's `kit/`: pyproject.toml + the package) is copied into a temporary
 folder, `write_data(package_dir)` writes the generated files into the copy's package folder
-(`grader.release.exam.write_kit_data`: the public exam with sealed answers), and
+(`grader.release.exam.write_kit_data`: the public exam with sealed answers), the rules the
+kit shares with the grader are copied from `grader/portable/` into the package's `portable/`
+(in the repository that folder is a link to them; the wheel holds real files), and
 `pip wheel --no-deps --no-build-isolation --no-index` builds it with the setuptools of the
 running interpreter: offline, nothing downloaded, the repository's `kit/` never written to.
 File times inside the wheel are fixed (SOURCE_DATE_EPOCH), so the same kit and data give the
@@ -23,6 +25,7 @@ from typing import Callable
 
 from grader.notebook.preprocessors.selfcheck_cells import KIT_PACKAGE
 
+PORTABLE_DIR = Path(__file__).resolve().parents[1] / "portable"
 SOURCE_DATE_EPOCH = "1767225600"  # 2026-01-01: file times in the wheel, for reproducible bytes
 BUILD_TIMEOUT = 300.0
 
@@ -40,6 +43,18 @@ def wheel_name(kit_dir: Path) -> str:
     return f"{KIT_PACKAGE}-{kit_version(kit_dir)}-py3-none-any.whl"
 
 
+def write_portable(package_dir: Path) -> Path:
+    """Copy `grader/portable/` (the rules the kit shares with the grader) into
+    `package_dir/portable/`, replacing the repository's link (or what a checkout made of it)."""
+    target = Path(package_dir) / "portable"
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(PORTABLE_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
 def build_wheel(kit_dir: Path, out_dir: Path, write_data: Callable[[Path], object] | None = None) -> Path:
     """Build the kit's wheel into `out_dir` (see the module); returns its path."""
     kit_dir, out_dir = Path(kit_dir), Path(out_dir)
@@ -50,6 +65,7 @@ def build_wheel(kit_dir: Path, out_dir: Path, write_data: Callable[[Path], objec
         source, dist = Path(tmp) / "kit", Path(tmp) / "dist"
         shutil.copytree(kit_dir, source, ignore=shutil.ignore_patterns(
             "build", "dist", "*.egg-info", "__pycache__", "*.pyc"))
+        write_portable(source / KIT_PACKAGE)
         if write_data is not None:
             write_data(source / KIT_PACKAGE)
         env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PIP_NO_INDEX": "1",

@@ -8,7 +8,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-MAX_SHOWN = 16
+from edge_ai_w5_selfcheck.portable.phrases import (MAX_SHOWN, array_text, ordinal, plural,  # noqa: F401
+                                                 positions)
+
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,4 @@ def plain_array(value: Any) -> Optional[np.ndarray]:
 def values(value: Any, limit: int = MAX_SHOWN) -> str:
     """`[8 9 7 4]`, or the shape and dtype of a bigger array (the grader's rendering)."""
     array = plain_array(value)
-    if array is None:
-        return short_repr(value)
-    if array.ndim == 1 and array.size <= limit:
-        return np.array2string(array, separator=" ", max_line_width=10_000)
-    if array.ndim == 1:
-        head = np.array2string(array[:limit], separator=" ", max_line_width=10_000)
-        return f"{head[:-1]} ...] ({array.size} elements)"
-    return f"an array of shape {tuple(array.shape)} ({array.dtype})"
-
-
-def positions(found: Any, limit: int = MAX_SHOWN) -> str:
-    if found is None:
-        return "(positions unknown)"
-    shown = ["?" if p is None or p < 0 else str(p) for p in list(found)[:limit]]
-    more = f" ... ({len(found)} in all)" if len(found) > limit else ""
-    return "[" + " ".join(shown) + more + "]"
-
-
-def plural(count: int, word: str, words: Optional[str] = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
-
-
-def ordinal(index: int) -> str:
-    number = index + 1
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10,
-                                                                                   "th")
-    return f"{number}{suffix}"
+    return short_repr(value) if array is None else array_text(array, limit)

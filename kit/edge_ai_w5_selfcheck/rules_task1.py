@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from edge_ai_w5_selfcheck.canonical import matches
+from edge_ai_w5_selfcheck.portable.seal import matches
 from edge_ai_w5_selfcheck.exam import decode_array
 from edge_ai_w5_selfcheck.observe import (Raised, call, ordinal, plain_array, plural, positions,
                                           short_repr, type_name, values)

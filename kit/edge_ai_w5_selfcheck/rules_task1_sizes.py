@@ -15,7 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from edge_ai_w5_selfcheck.canonical import matches
+from edge_ai_w5_selfcheck.portable.dates import date_problem
+from edge_ai_w5_selfcheck.portable.seal import matches
 from edge_ai_w5_selfcheck.observe import (Raised, call, plain_array, plural, raised, short_repr,
                                           type_name)
 
@@ -125,20 +126,6 @@ def notebook_sizes(function: Callable, entry: dict, key: str):
 
 def _integral(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def date_problem(value: int, year_now: int):
-    text = str(value)
-    if value < 0 or len(text) != 8:
-        return f"{value} has {len(text)} digits, not 8 (YYYYMMDD)"
-    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
-    if not 1900 <= year <= year_now:
-        return f"the year {year} is not between 1900 and {year_now}"
-    try:
-        datetime.date(year, month, day)
-    except ValueError as exc:
-        return f"{year}-{text[4:6]}-{text[6:]} is not a calendar date ({exc})"
-    return None
 
 
 def is_integer(value, year_now: int):

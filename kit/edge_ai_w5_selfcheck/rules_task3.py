@@ -1,15 +1,17 @@
 """Task 3: `EdgeAiTrainer.set_learning_rate` follows the schedule the exercise states (its values
 are not secret, so they are shown). Uses Plato and torch only as the notebook does: the kernel's
-own `plato.config.Config` gets the initial rate, the trainer gets a tiny torch model."""
+own `plato.config.Config` gets the initial rate, the trainer gets a tiny torch model. The
+properties and their sentences are the grader's (`portable.schedule`); this module calls the
+student's trainer and hands them the rates."""
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
 from edge_ai_w5_selfcheck.observe import Raised, call, short_repr, type_name
+from edge_ai_w5_selfcheck.portable import schedule
 
-TITLE = "EdgeAiTrainer.set_learning_rate"
+TITLE = schedule.TITLE
 
 
 def _set_initial(rate: float) -> None:
@@ -41,84 +43,50 @@ def _rates(cls, initial: float, rounds) -> Any:
     return rates
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, float) and not isinstance(value, bool)
-
-
-def _close(got: Any, want: float, tol: float) -> bool:
-    return _number(got) and math.isclose(got, want, rel_tol=tol, abs_tol=0.0)
-
-
-def _show(value: Any) -> str:
-    return repr(value) if _number(value) else f"a {type_name(value)} ({short_repr(value)})"
-
-
-def _describe(initial: float) -> str:
-    return f"with trainer.learning_rate = {initial!r} in Plato's configuration"
-
-
-def rounds_property(first: int, last: int, share: str):
+def _judged(rule):
+    """A property on the rates of one trainer called for the exam's rounds in order."""
     def holds(cls, case, exam):
         rates = _rates(cls, case["initial"], exam["rounds"])
         if isinstance(rates, Raised):
-            return f"{TITLE} raised {rates.text} {_describe(case['initial'])}.", rates.text, ""
-        for number in range(first, last + 1):
-            got, want = rates[number - 1], case["expected"][number - 1]
-            if not _close(got, want, exam["rel_tol"]):
-                return (f"In round {number} the learning rate was {_show(got)} "
-                        f"{_describe(case['initial'])}; rounds {first}-{last} should use {share} of "
-                        f"the initial rate, {want!r}.", f"{_show(got)} in round {number}",
-                        f"{want!r} in round {number}")
-        return None
+            return _raised(rates, case)
+        return rule(case, dict(zip(exam["rounds"], rates)), exam)
     return holds
 
 
-def never_above_initial(cls, case, exam):
-    initial = case["initial"]
-    rates = _rates(cls, initial, exam["rounds"])
-    if isinstance(rates, Raised):
-        return f"{TITLE} raised {rates.text} {_describe(initial)}.", rates.text, ""
-    for number, got in zip(exam["rounds"], rates):
-        if not _number(got) or not 0 < got <= initial * (1 + exam["rel_tol"]):
-            return (f"In round {number} the learning rate was {_show(got)} {_describe(initial)}; it "
-                    f"must be positive and never above the initial rate {initial!r}.",
-                    f"{_show(got)} in round {number}", f"0 < rate <= {initial!r}")
-    return None
+def _raised(error: Raised, case) -> tuple:
+    where = schedule.initial_phrase(case["initial"])
+    return f"{TITLE} raised {error.text} {where}.", error.text, ""
 
 
-def non_increasing(cls, case, exam):
-    rates = _rates(cls, case["initial"], exam["rounds"])
-    if isinstance(rates, Raised):
-        return f"{TITLE} raised {rates.text} {_describe(case['initial'])}.", rates.text, ""
-    for number in exam["rounds"][1:]:
-        before, now = rates[number - 2], rates[number - 1]
-        if _number(before) and _number(now) and now > before * (1 + exam["rel_tol"]):
-            return (f"The learning rate went up from {before!r} in round {number - 1} to {now!r} "
-                    f"in round {number} {_describe(case['initial'])}; it may only decrease.",
-                    f"{now!r} in round {number}", f"at most {before!r}")
-    return None
+def _show(value: Any) -> str:
+    return repr(value) if schedule.is_rate(value) else f"a {type_name(value)} ({short_repr(value)})"
+
+
+def rounds_property(first: int, last: int, share: str):
+    return _judged(lambda case, rates, exam: schedule.rounds_problem(
+        first, last, share, rates, dict(zip(exam["rounds"], case["expected"])),
+        schedule.initial_phrase(case["initial"]), _show, exam["rel_tol"]))
+
+
+never_above_initial = _judged(lambda case, rates, exam: schedule.above_initial_problem(
+    case["initial"], rates, schedule.initial_phrase(case["initial"]), _show, exam["rel_tol"]))
+non_increasing = _judged(lambda case, rates, exam: schedule.increase_problem(
+    rates, schedule.initial_phrase(case["initial"]), exam["rel_tol"]))
 
 
 def depends_on_round_only(cls, case, exam):
     ordered = _rates(cls, case["initial"], exam["rounds"])
     if isinstance(ordered, Raised):
-        return f"{TITLE} raised {ordered.text} {_describe(case['initial'])}.", ordered.text, ""
+        return _raised(ordered, case)
+    found = []
     for calls in case["trainers"]:
-        got_all = _rates(cls, case["initial"], calls)
-        if isinstance(got_all, Raised):
-            return f"{TITLE} raised {got_all.text} {_describe(case['initial'])}.", got_all.text, ""
-        for number, got in zip(calls, got_all):
-            want = ordered[number - 1]
-            same = _close(got, want, exam["rel_tol"]) if _number(want) else got == want
-            if not same:
-                return (f"{TITLE} gave {_show(got)} in round {number} on a fresh trainer called "
-                        f"for rounds {', '.join(map(str, calls))} {_describe(case['initial'])}, "
-                        f"but {_show(want)} in round {number} when one trainer is called for "
-                        "rounds 1, 2, ..., 50 in order. The rate must depend only on the round "
-                        "and the initial rate: compute it from self.current_round each time "
-                        "instead of keeping state between calls.",
-                        f"{_show(got)} in round {number}", f"{_show(want)} in round {number}")
-    return None
+        rates = _rates(cls, case["initial"], calls)
+        if isinstance(rates, Raised):
+            return _raised(rates, case)
+        found.append(rates)
+    return schedule.order_problem(case["trainers"], found, dict(zip(exam["rounds"], ordered)),
+                                  schedule.pattern_phrase(case["initial"], case["trainers"]),
+                                  _show)
 
 
 PROPERTIES = {"rounds_1_to_20": rounds_property(1, 20, "all"),

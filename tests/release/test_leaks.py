@@ -74,7 +74,7 @@ def test_a_solution_in_a_docstring_or_comment_inside_the_wheel_is_flagged(releas
     with zipfile.ZipFile(copy.wheel) as old, zipfile.ZipFile(buffer, "w") as new:
         for item in old.infolist():
             data = old.read(item)
-            if item.filename.endswith("__init__.py"):
+            if item.filename == "edge_ai_w5_selfcheck/__init__.py":
                 data += f'\n\ndef _note():\n    """Example:\n\n{task3}\n    """\n'.encode()
                 data += "".join(f"# {line}\n" for line in task4b.splitlines()).encode()
             new.writestr(item, data)

@@ -1,6 +1,6 @@
-"""The canonical encoding of an output and its keyed hash; byte-for-byte the grader's
-(`grader/release/seal.py`), so a student's output seals to the reference's exactly when they are
-equal."""
+"""The canonical encoding of an output and its keyed hash (HMAC-SHA256): the grader seals the
+reference's outputs of the kit's public exam with it, the kit seals the student's the same way,
+so they meet exactly when the outputs are equal."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +11,8 @@ import numpy as np
 
 
 def canonical(value: Any) -> bytes:
+    """Bytes that depend only on the value: integers and positions as int64, floats by repr,
+    sequences element by element, None as a marker."""
     if value is None:
         return b"N;"
     if isinstance(value, (bool, np.bool_)):
@@ -31,6 +33,8 @@ def canonical(value: Any) -> bytes:
 
 
 def seal(key: str, label: str, value: Any) -> str:
+    """The keyed hash of `value` for the exam entry `label` (labels keep equal answers of
+    different inputs apart)."""
     message = label.encode("utf-8") + b"\x00" + canonical(value)
     return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
 
