@@ -71,6 +71,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not run.sandbox.get("isolated"):
         print(f"warning: student code ran WITHOUT namespace isolation (network, files, process "
               f"limit): {run.sandbox.get('reason')}", file=sys.stderr)
+    elif run.sandbox.get("pid_namespace") is False:
+        print("warning: student code could list the machine's processes and, run by the same "
+              "user, signal the grader's: no PID namespaces here "
+              f"({run.sandbox.get('pid_namespace_reason') or 'unknown reason'})", file=sys.stderr)
     errors = sum(1 for s in run.submissions if s.status is SubmissionStatus.ERROR)
     from .pipeline import retried
 

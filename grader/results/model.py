@@ -334,7 +334,8 @@ class GradingRun:
 
     def to_dict(self) -> dict[str, Any]:
         sandbox = {key: self.sandbox.get(key) for key in
-                   ("isolated", "reason", "interfaces", "read_only", "process_limit")} if self.sandbox else {}
+                   ("isolated", "reason", "interfaces", "read_only", "process_limit",
+                    "pid_namespace")} if self.sandbox else {}
         return {"schema_version": SCHEMA_VERSION, "sandbox": sandbox, "stopped": self.stopped,
                 "notes": [n.to_dict() for n in self.notes],
                 "submissions": [s.to_dict() for s in self.sorted()]}
