@@ -90,21 +90,31 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def build(venv_dir: Path, reqs: list[str]) -> dict:
-    """Create or upgrade the next stack; {"ok", "seconds", "size_bytes", "error", "conflicts"}."""
+def build(venv_dir: Path, reqs: list[str], log: Path) -> dict:
+    """Create or upgrade the next stack (pip's output into `log`); {"ok", "seconds" (the
+    install), "size_bytes", "error", "conflicts" (pip check), "held_back"}."""
     venv_dir = Path(venv_dir)
     start = time.monotonic()
-    if not (venv_dir / "bin" / "python").exists():
-        shutil.rmtree(venv_dir, ignore_errors=True)
-        venv.EnvBuilder(with_pip=True).create(venv_dir)
     python = str(venv_dir / "bin" / "python")
     print(f"next stack: installing the newest {', '.join(reqs)} into {venv_dir}", flush=True)
-    done = subprocess.run([python, "-m", "pip", "install", "--upgrade", "--upgrade-strategy", "eager",
-                           *reqs], env=pip_env(), capture_output=True, text=True,
-                          timeout=BUILD_TIMEOUT)
-    result = {"ok": done.returncode == 0, "seconds": round(time.monotonic() - start, 1),
-              "size_bytes": folder_bytes(venv_dir), "requirements": reqs,
-              "error": None if done.returncode == 0 else first_error(done.stderr + done.stdout)}
+    try:
+        if not (venv_dir / "bin" / "python").exists():
+            shutil.rmtree(venv_dir, ignore_errors=True)
+            venv.EnvBuilder(with_pip=True).create(venv_dir)
+        done = subprocess.run([python, "-m", "pip", "install", "--upgrade", "--upgrade-strategy",
+                               "eager", *reqs], env=pip_env(), capture_output=True, text=True,
+                              timeout=BUILD_TIMEOUT)
+        output, error = done.stdout + done.stderr, None if done.returncode == 0 else \
+            first_error(done.stderr + done.stdout)
+    except (OSError, subprocess.SubprocessError) as exc:
+        output, error = str(exc), f"{type(exc).__name__}: {exc}"
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    Path(log).write_text(output, encoding="utf-8")
+    result = {"ok": error is None, "seconds": round(time.monotonic() - start, 1),
+              "size_bytes": folder_bytes(venv_dir), "requirements": reqs, "error": error,
+              "conflicts": [], "held_back": []}
+    if not Path(python).exists():
+        return result
     check = _pip(python, "check")
     result["conflicts"] = [] if check.returncode == 0 else check.stdout.strip().splitlines()
     result["held_back"] = held_back(python)
@@ -256,9 +266,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"--notest` or pass --pinned PYTHON", file=sys.stderr)
             return 2
         build_info = ({"ok": True, "seconds": None, "size_bytes": folder_bytes(args.venv)}
-                      if args.no_build else build(args.venv, requirements()))
+                      if args.no_build else build(args.venv, requirements(), results_dir / "pip.log"))
         work = out / "work"
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # last run's run folders; results/ is rewritten
         kit_wheel = build_kit(args.pinned, work)
         stacks = {}
         for stack, python in (("pinned", args.pinned), ("next", args.venv / "bin" / "python")):

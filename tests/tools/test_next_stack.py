@@ -211,3 +211,18 @@ def test_an_error_raised_in_a_helper_of_an_earlier_cell_names_that_cell(tmp_path
     [row] = [i for i in report.compare({}, {"cells": ran}) if i["id"] == "cell 3"]
     assert row["next"]["raised_in"] == "cell 1"
     assert row["change"].endswith("(the failing line is in cell 1)")
+
+
+def test_a_build_that_pip_refuses_is_recorded_with_pips_error(tmp_path):
+    """A fake stack whose pip refuses everything (as when the index has no release that fits)."""
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\necho 'Collecting numpy'\n"
+                      "echo 'ERROR: No matching distribution found for numpy==99' >&2\nexit 1\n")
+    python.chmod(0o755)
+    built = next_stack.build(tmp_path / "venv", ["numpy==99"], tmp_path / "pip.log")
+    assert built["ok"] is False
+    assert built["error"] == "ERROR: No matching distribution found for numpy==99"
+    assert "Collecting numpy" in (tmp_path / "pip.log").read_text()
+    markdown = report.markdown(report.build_report({}, {}, None, built))
+    assert "Next-stack build: FAILED" in markdown and "No matching distribution" in markdown
