@@ -7,12 +7,14 @@
 A stack's results (what tools/next_stack.py records, `results/<stack>.json`) are plain JSON:
 
     {"versions": {"python": "3.11.7", "versions": {"numpy": "2.4.6", ...}},
-     "cells":  {"cells": [{"index": 12, "status": "ran"|"failed"|"timeout"|"not run", "error": ..}]}
+     "cells":  {"cells": [{"index": 12, "status": "ran"|"failed"|"timeout"|"not run", "error": ..,
+                           "raised_in": 2 (only when another cell's code raised)}]}
                or {"error": "why no cell ran"},
      "grader": {"checks": [{"id": .., "status": "passed"|.., "error": ..}]} or {"error": ..},
      "kit":    {"checks": [{"id": .., "status": ..,  "error": ..}]} or {"error": ..}}
 
-A row is a regression when it is good on the pinned stack (ran / passed / skipped) and not on the
+Indices count all cells from 0; the report names cells from 1 (`cell 13`), as the grader's
+feedback does. A row is a regression when it is good on the pinned stack (ran / passed / skipped) and not on the
 next one; `--strict` fails on regressions only. "What to change" comes from KNOWN_CAUSES, matched
 on the error line (the causes this course has already met), or points at the earlier failing cell
 that defines the name a later cell or check misses (a knock-on).
