@@ -34,6 +34,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Any, Dict, Int, Type
 
 from ..options import default
+from ..sandbox.clock import StarvationClock
 from ..sandbox.hosts import Host
 from ..sandbox.logs import log_head
 from ..sandbox.process import GONE_TIMEOUT, Limits, describe_error, kill_group, sandboxed_command
@@ -154,6 +155,9 @@ class PromptKernelClient(AsyncKernelClient):
     """
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
+        # the kernel's start is timed by a clock that stretches while it waits for a CPU
+        pid = getattr(getattr(self.parent, "provisioner", None), "pid", None)
+        clock = (StarvationClock(pid, timeout) if timeout is not None and pid else None)
         deadline = time.monotonic() + (math.inf if timeout is None else timeout)
         while True:
             self.kernel_info()
@@ -171,7 +175,7 @@ class PromptKernelClient(AsyncKernelClient):
                     return
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
+            if (clock.remaining() <= 0) if clock is not None else time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 

@@ -8,7 +8,7 @@ from grader.checks.session import Session
 from grader.environment.layout import SITE_DIR
 from grader.sandbox.errors import HarnessError, WorkerLost
 from grader.sandbox.hosts import ForkServerHost, FreshHost
-from grader.sandbox.worker_process import LOAD_ALLOWANCE
+from grader.sandbox.clock import LOAD_ALLOWANCE
 from grader.sandbox.process import Limits, isolation_status
 
 from tests.helpers import definitions as shared_definitions
@@ -225,11 +225,11 @@ def test_fork_server_that_cannot_import_its_preload_falls_back_to_fresh_workers(
 def test_a_timeout_stretches_only_while_the_worker_waits_for_a_cpu(monkeypatch, waits_for_a_cpu):
     """StarvationClock: a worker starved by a busy machine gets quarters more, up to
     LOAD_ALLOWANCE times its timeout; one that is stuck or sleeping is stopped on time."""
-    from grader.sandbox import worker_process
+    from grader.sandbox import clock as module
 
     waited = iter(range(0, 10**12, 10**9 if waits_for_a_cpu else 1))  # ns on a run queue
-    monkeypatch.setattr(worker_process, "run_queue_ns", lambda pgid: next(waited))
-    clock = worker_process.StarvationClock(pgid=1, timeout=0.5)
+    monkeypatch.setattr(module, "run_queue_ns", lambda pgid: next(waited))
+    clock = module.StarvationClock(pgid=1, timeout=0.5)
     began = time.monotonic()
     while (left := clock.remaining()) > 0:
         time.sleep(left)
