@@ -10,7 +10,8 @@ A stack's results (what tools/next_stack.py records, `results/<stack>.json`) are
      "cells":  {"cells": [{"index": 12, "status": "ran"|"failed"|"timeout"|"not run", "error": ..,
                            "raised_in": 2 (only when another cell's code raised)}]}
                or {"error": "why no cell ran"},
-     "grader": {"checks": [{"id": .., "status": "passed"|.., "error": ..}]} or {"error": ..},
+     "grader": {"checks": [{"id": .., "status": "passed"|.., "summary": .., "error": ..}]}
+               or {"error": ..},
      "kit":    {"checks": [{"id": .., "status": ..,  "error": ..}]} or {"error": ..}}
 
 Indices count all cells from 0; the report names cells from 1 (`cell 13`), as the grader's
@@ -95,6 +96,8 @@ def compare(pinned: dict, nxt: dict, sources: dict[str, str] | None = None) -> l
     """One row per cell, grader check and kit check (and per part that could not run at all),
     with both stacks' verdicts. `sources`: {cell id: its code}, for labels and knock-ons."""
     sources = sources or {}
+    summaries = {c["id"]: c["summary"] for results in (pinned, nxt)
+                 for c in (results.get("grader") or {}).get("checks", []) if c.get("summary")}
     items = []
     for kind, key, _ in PARTS:
         (old, old_why), (new, new_why) = _rows(pinned, key), _rows(nxt, key)
@@ -104,7 +107,8 @@ def compare(pinned: dict, nxt: dict, sources: dict[str, str] | None = None) -> l
                                _verdict("failed" if old_why else "ran", old_why),
                                _verdict("failed" if new_why else "ran", new_why)))
         for row in ids:
-            items.append(_item(kind, row, _label(sources.get(row, "")),
+            label = _label(sources.get(row, "")) if kind == "cell" else summaries.get(row, "")
+            items.append(_item(kind, row, label,
                                old.get(row, _verdict(None, old_why)),
                                new.get(row, _verdict(None, new_why))))
     _knock_ons(items, sources)
@@ -200,6 +204,10 @@ def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ").strip()
 
 
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def _status(verdict: dict) -> str:
     return verdict["status"] if verdict["status"] in GOOD else f"**{verdict['status']}**"
 
@@ -235,7 +243,7 @@ def markdown(report: dict) -> str:
                   "| --- | --- | --- | --- | --- | --- |"]
         for i in rows:
             error = i["next"]["error"] if i["next"]["status"] not in GOOD else i["pinned"]["error"]
-            lines.append(f"| {i['id']} | {_cell(i['label'])[:60]} | {_status(i['pinned'])} | "
+            lines.append(f"| {i['id']} | {_short(_cell(i['label']), 90)} | {_status(i['pinned'])} | "
                          f"{_status(i['next'])} | {_cell(error)[:200]} | {_cell(i['change'])} |")
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,8 @@ Runs with that stack's python and imports nothing of the grader (which may not i
     python tools/next_stack_run.py grader NOTEBOOK      (the project root on PYTHONPATH)
         the grader's checks on NOTEBOOK graded in THIS stack, without the canary (which would stop
         at the first broken check) and without the federated round:
-        {"status": .., "error": .., "checks": [{"id": .., "status": .., "error": line|null}]};
+        {"status": .., "error": .., "checks": [{"id": .., "status": .., "summary": what it checks,
+                                                 "error": line|null}]};
         when the grader does not import here, the process fails and the caller records why
     python tools/next_stack_run.py kit NOTEBOOK KAGGLE_INPUT [--timeout S]
         the self-check kit's terminal mode (edge_ai_w5_selfcheck on PYTHONPATH) on NOTEBOOK:
@@ -103,12 +104,14 @@ def run_cells(path: str, timeout: int) -> dict:
 
 
 def run_grader(path: str) -> dict:
+    from grader.checks.registry import REGISTRY
     from grader.pipeline import Grader, Options
 
+    summaries = {check.id: check.summary for check in REGISTRY}
     with Grader(Options(fl_round="off")) as grader:
         result = grader.grade(Path(path)).to_dict()
     return {"status": result["status"], "error": result["error"],
-            "checks": [{"id": c["id"], "status": c["status"],
+            "checks": [{"id": c["id"], "status": c["status"], "summary": summaries.get(c["id"], ""),
                         "error": None if c["status"] in GOOD else _first_problem(c, c["feedback"])}
                        for c in result["checks"]]}
 

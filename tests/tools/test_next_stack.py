@@ -77,6 +77,8 @@ def test_report_on_todays_recorded_run_names_every_failure_and_only_failures():
     for row in built["items"]:
         assert row["regression"] == (row["pinned"]["status"] in report.GOOD
                                      and row["next"]["status"] not in report.GOOD)
+    for part in ("grader", "kit"):  # checks are labelled with what they check (the registry's)
+        assert rows[f"{part} task2_partition"]["label"].startswith("CIFAR100Partition keeps")
     markdown = report.markdown(built)
     for row_name in built["failing_on_next"]:
         row = rows[row_name]
