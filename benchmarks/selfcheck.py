@@ -38,14 +38,12 @@ def build_wheel(tmp: Path) -> Path:
 
 
 def warm_check(site: Path, kaggle: Path, runs: int) -> list[float]:
-    from jupyter_client import KernelManager
-
     sys.path.insert(0, str(site))
-    from edge_ai_w5_selfcheck.terminal import federated_names, prepared_source
+    from edge_ai_w5_selfcheck.terminal import federated_names, kernel_manager, prepared_source
 
     env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
     work = Path(tempfile.mkdtemp(prefix="bench-kit-"))
-    manager = KernelManager(kernel_name="python3")
+    manager = kernel_manager(str(work), asynchronous=False)  # IPC: no TCP warning
     manager.start_kernel(env=env, cwd=str(work))
     client = manager.client()
     client.start_channels()
@@ -76,6 +74,7 @@ def warm_check(site: Path, kaggle: Path, runs: int) -> list[float]:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def terminal(site: Path, kaggle: Path, tmp: Path) -> float:
@@ -86,6 +85,7 @@ def terminal(site: Path, kaggle: Path, tmp: Path) -> float:
                           env={**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"})
     seconds = time.perf_counter() - began
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "running over TCP" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     return seconds
 
 

@@ -68,7 +68,7 @@ The result can be kept and used; each of these is supported:
 
 You can hand in the notebook with the kit's cells and any of these uses: the grader does not run
 the kit (it grades with its own checks); there, `check(...)` is a stand-in whose result passes
-and says "not run by the grader", so the cells still run.
+and says "not run here", so the cells still run.
 
 ## What it checks
 

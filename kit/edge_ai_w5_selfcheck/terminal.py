@@ -3,7 +3,9 @@
 The notebook runs as the grader runs it: `/kaggle/input` paths point at `--data DIR` (a folder
 laid out like Kaggle's inputs: `cifar100/`, `kubeedge-sedna/lib/`; default: `/kaggle/input`
 itself), `!pip`/`%pip` lines are skipped (the environment is what it is), the federated round
-(`fl.train()`) is not started, and the kit's own install and check cells are skipped. A cell that
+(`fl.train()`) is not started, and the kit's own cells run on its stand-in (`portable/standin.py`,
+as under the grader: `check(...)` there checks nothing and passes, so a use of its result still
+runs); the real check comes once, after the last cell. A cell that
 fails does not stop the run: the check then says which cell left a definition missing, and
 "not checked" where the course inputs were missing (no `--data DIR`, no `/kaggle/input`). A cell
 past its timeout is interrupted and said; a kernel that dies ends the run with a verdict saying
@@ -31,7 +33,6 @@ _ROUND = re.compile(r"^(\s*)((\w+)\.train\(\s*\)\s*)$", re.MULTILINE)
 # some cell binds to one, starts the federated round.
 _BUILDS_FL = re.compile(r"\bFederatedLearningV2\s*\(")
 _FL_NAME = re.compile(r"^\s*(\w+)\s*=\s*(?:\w+\.)*FederatedLearningV2\s*\(", re.MULTILINE)
-_KIT = re.compile(r"edge_ai_w5_selfcheck")
 
 
 def federated_names(sources) -> frozenset:
@@ -39,10 +40,8 @@ def federated_names(sources) -> frozenset:
 
 
 def prepared_source(source: str, data_dir: Optional[str],
-                    fl_names: frozenset = frozenset()) -> Optional[str]:
-    """The cell as the kit runs it, or None to skip it."""
-    if _KIT.search(source):
-        return None
+                    fl_names: frozenset = frozenset()) -> str:
+    """The cell as the kit runs it."""
     if data_dir:
         source = source.replace(KAGGLE_INPUT, str(data_dir).rstrip("/"))
     source = _SHELL.sub(lambda m: "# (skipped by the self-check) " + m.group(0).strip(), source)
@@ -57,9 +56,21 @@ def prepared_source(source: str, data_dir: Optional[str],
     return _ROUND.sub(skip, source)
 
 
+def standin_source() -> str:
+    """The run's first cell: the kit's stand-in registered for the notebook's own cells."""
+    from edge_ai_w5_selfcheck.portable import standin
+
+    return standin.bootstrap_line()
+
+
 def check_source(ids=(), why_missing=None, note: str = "") -> str:
     args = "".join(f"{i!r}, " for i in ids)
-    return ("import json as _kit_json\nfrom edge_ai_w5_selfcheck import check as _kit_check\n"
+    return ("import json as _kit_json, sys as _kit_sys\n"
+            "for _kit_name in [n for n in _kit_sys.modules if n.split('.')[0] == "
+            "'edge_ai_w5_selfcheck']:\n"
+            "    if getattr(_kit_sys.modules[_kit_name], '__grader_standin__', False):\n"
+            "        del _kit_sys.modules[_kit_name]\n"
+            "from edge_ai_w5_selfcheck import check as _kit_check\n"
             f"_kit_results = _kit_check({args}show=False, why_missing={why_missing or {}!r}, "
             f"note={note!r})\n"
             f"print(str(_kit_results))\n"
@@ -153,14 +164,12 @@ def run_notebook(path: Path, data_dir: Optional[str] = None, timeout: int = 600,
     from nbclient.exceptions import DeadKernelError
 
     nb = nbformat.read(str(path), as_version=4)
-    cells, numbers = [], []
+    cells, numbers = [nbformat.v4.new_code_cell(standin_source())], [0]
     names = federated_names(c.source for c in nb.cells if c.cell_type == "code")
     code = [c for c in nb.cells if c.cell_type == "code"]
     for number, cell in enumerate(code, start=1):
-        source = prepared_source(cell.source, data_dir, names)
-        if source is not None:
-            cells.append(nbformat.v4.new_code_cell(source))
-            numbers.append(number)
+        cells.append(nbformat.v4.new_code_cell(prepared_source(cell.source, data_dir, names)))
+        numbers.append(number)
     run = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
     missing = inputs_missing(data_dir)
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as work:

@@ -45,17 +45,16 @@ class SharedKernel:
 
     def check_notebook(self, path: Path, data_dir: str, ids=()) -> dict:
         from edge_ai_w5_selfcheck.terminal import (check_source, federated_names, parse,
-                                                   prepared_source)
+                                                   prepared_source, standin_source)
 
         work = tempfile.mkdtemp(prefix="kit-nb-")
         self.run(f"%reset -f\nimport os as _os\n_os.chdir({work!r})")
+        self.run(standin_source())
         cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
         names = federated_names(c.source for c in cells)
         for cell in cells:
             if cell.cell_type == "code":
-                source = prepared_source(cell.source, data_dir, names)
-                if source is not None:
-                    self.run(source)
+                self.run(prepared_source(cell.source, data_dir, names))
         return parse(self.run(check_source(ids)))[1]
 
     def close(self) -> None:

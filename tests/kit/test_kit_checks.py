@@ -104,4 +104,4 @@ def test_the_terminal_mode_prepares_cells_as_the_grader_does(kit):
     setup = prepared_source(cells[2], "/data/in", names)
     assert setup.startswith("# (skipped by the self-check) !pip")
     assert "sys.path.append('/data/in/kubeedge-sedna/lib')" in setup
-    assert prepared_source(cells[3], None, names) is None
+    assert prepared_source(cells[3], None, names) == cells[3]  # runs on the kit's stand-in

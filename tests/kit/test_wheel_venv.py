@@ -116,8 +116,10 @@ def test_the_wheel_alone_checks_a_solved_notebook_and_one_mistake_per_task(
     notebook = tmp_path / "checked.ipynb"
     nbformat.write(checked_notebook(kaggle_input), notebook)
     driver = ("import sys, nbformat\nfrom nbclient import NotebookClient\n"
+              f"from {PACKAGE}.terminal import kernel_manager\n"
               "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-              "NotebookClient(nb, timeout=600, allow_errors=True, kernel_name='python3',\n"
+              "NotebookClient(nb, km=kernel_manager(sys.argv[2]), timeout=600, allow_errors=True,\n"
+              "               kernel_name='python3',\n"
               "               resources={'metadata': {'path': sys.argv[2]}}).execute()\n"
               "nbformat.write(nb, sys.argv[1])\n")
     run([python, "-c", driver, notebook, tmp_path], cwd=tmp_path,

@@ -65,7 +65,7 @@ def test_the_stand_in_says_what_it_is_and_is_subscriptable(clean_modules):
     result = namespace["r"]
     assert result.passed and result["task3_lr_schedule"].passed
     assert result["task3_lr_schedule"].failed_properties == ()
-    assert "not run by the grader" in repr(result) and "not run by the grader" in result._repr_html_()
+    assert "not run here" in repr(result) and "not run here" in result._repr_html_()
 
 
 def test_the_readme_shows_every_documented_use():

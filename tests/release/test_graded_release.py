@@ -7,21 +7,17 @@ import nbformat
 import pytest
 
 from grader.notebook.preprocessors.selfcheck_cells import KIT_NOTE
-from grader.pipeline import REFERENCE, Options, grade_notebook
+from grader.pipeline import Options, grade_notebook
 from grader.release.student_readme import DOCUMENTED_USES
+from tests.release.helpers import solved_release
 
 
 @pytest.mark.slow
 def test_a_solved_released_notebook_gets_full_marks(release, tmp_path):
-    nb = nbformat.read(release.notebook, as_version=4)
-    answers = {c.id: c.source for c in nbformat.read(REFERENCE, as_version=4).cells}
-    for cell in nb.cells:
-        cell.source = answers.get(cell.get("id"), cell.source)
-    assert sum(c.source.startswith("check(") for c in nb.cells) == 6  # the check cells stay
-    for use in DOCUMENTED_USES:  # each documented use of the kit's result, a cell each
-        nb.cells.append(nbformat.v4.new_code_cell(use))
-    path = tmp_path / "solved.ipynb"
-    nbformat.write(nb, path)
+    path = solved_release(release.notebook, tmp_path / "solved.ipynb", DOCUMENTED_USES)
+    nb = nbformat.read(path, as_version=4)
+    kit_cells = [c for c in nb.cells if c.cell_type == "code" and c.get("id", "").startswith("selfcheck-")]
+    assert len(kit_cells) == 7  # the install cell and the six check cells stay
     result = grade_notebook(path, Options(fl_round="off"))
     assert result.status == "graded"
     assert {c.id: c.status for c in result.checks if c.status != "skipped"} == {

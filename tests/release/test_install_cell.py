@@ -7,6 +7,7 @@ import shutil
 
 import nbformat
 import pytest
+from jupyter_client import AsyncKernelManager
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -22,7 +23,9 @@ def run_cells(release, folder, env_site, monkeypatch, *sources):
     monkeypatch.setenv("PIP_TARGET", str(env_site))  # never the shared stack's site-packages
     monkeypatch.setenv("PIP_NO_DEPS", "1")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    NotebookClient(run, timeout=120, kernel_name="python3", allow_errors=True,
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc",  # no TCP warning in the logs
+                            ip=str(folder / ".kernel"))
+    NotebookClient(run, km=km, timeout=120, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
     errors = [o for c in run.cells for o in c.outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for c in run.cells for o in c.outputs if o.output_type == "stream")

@@ -11,9 +11,9 @@ code cell:
 - replaces each import of the kit (`import edge_ai_w5_selfcheck as kit`, `from
   edge_ai_w5_selfcheck import check`), and each `try` statement that imports it (the install
   cell's whole try/except, `%pip` included), by ONE line that registers the kit's stand-in
-  (`kit_standin.py`: its `check` checks nothing and returns a result that passes and says "not
-  run by the grader") and then runs the kit's imports as written; so every later use of the names
-  the kit binds runs as documented;
+  (`grader/portable/standin.py`: its `check` checks nothing and returns a result that passes and
+  says it was not run) and then runs the kit's imports as written; so every later use of the
+  names the kit binds runs as documented;
 - replaces by `pass` a statement calling `check(...)` with no argument or a check id as its first
   argument (the released cells' own spelling) where no cell imports `check` from the kit (the
   student deleted the install cell: the call would fail in their kernel too, not only here).
@@ -29,15 +29,15 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Iterator
+
+from grader.portable import standin
 
 from .base import GRADER_TAG, SourcePreprocessor
 
 KIT_PACKAGE = "edge_ai_w5_selfcheck"
 _CHECK_ID = re.compile(r"^(task\d+[a-z]?_\w+|notebook_runs|fl_round)$")
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers")
-STANDIN_FILE = Path(__file__).with_name("kit_standin.py")
 _VERB = {True: "skipped", False: "stand-in"}
 
 
@@ -119,12 +119,8 @@ def _kit_statements(body: list[ast.stmt], names: frozenset[str]) -> Iterator[ast
 
 @lru_cache(maxsize=1)
 def standin_line() -> str:
-    """One statement that registers the kit's stand-in (`kit_standin.py`, docstring dropped)."""
-    tree = ast.parse(STANDIN_FILE.read_text(encoding="utf-8"))
-    tree.body = [node for node in tree.body if not (isinstance(node, ast.Expr)
-                                                    and isinstance(node.value, ast.Constant))]
-    source = ast.unparse(tree)
-    return f'(lambda s: exec(s + "\\ninstall()", {{"STANDIN_SOURCE": s}}))({source!r})'
+    """One statement that registers the kit's stand-in (`grader/portable/standin.py`)."""
+    return standin.bootstrap_line()
 
 
 def _replacement(stmt: ast.stmt) -> str:
