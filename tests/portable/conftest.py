@@ -1,0 +1,1 @@
+"""Tests of `grader/portable/`, the rules the grader and the self-check kit share."""
