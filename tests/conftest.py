@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from tests.helpers import ADVERSARIAL, ROOT, SUBMISSIONS, grader_command, grader_env, notebook
+from tests.side_by_side import SideBySide
 
 BATCH_CELL_TIMEOUT = json.loads((ADVERSARIAL / "manifest.json").read_text())["cell_timeout"]
 """The cell timeout of `pool_batches` (the adversarial manifest's)."""
@@ -41,6 +42,17 @@ def run_dirs(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def warm_grader():
+    """One `Grader` (`--fl-round off`, default options) for the tests that only need a notebook
+    graded: its fork server imports the course stack once per session, not once per test.
+    Whatever a test does to it (a killed fork server) the grader mends, as in a batch."""
+    from grader.pipeline import Grader, Options
+
+    with Grader(Options(fl_round="off")) as grader:
+        yield grader
+
+
+@pytest.fixture(scope="session")
 def pool_batches(tmp_path_factory):
     """fixtures/adversarial and fixtures/submissions graded in one batch by the process pool
     (`--workers 2`), then fixtures/adversarial alone again, into two fresh output folders:
@@ -64,3 +76,8 @@ def pool_batches(tmp_path_factory):
         for pid in processes_under(tmp):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pytest_configure(config):
+    """The suite side by side under pytest-xdist (tests/side_by_side.py)."""
+    config.pluginmanager.register(SideBySide(config), "side-by-side")

@@ -160,14 +160,13 @@ def test_a_launcher_that_fails_mid_batch_leaves_grader_faults_a_rerun_completes(
 
 
 @pytest.mark.slow
-def test_a_fork_server_that_died_between_submissions_is_restarted(tmp_path, write_notebook):
+def test_a_fork_server_that_died_between_submissions_is_restarted(warm_grader, write_notebook):
     """A submission's process may kill the fork server (it shares its sandbox): the next kernel
     comes from a restarted server, so the next student is graded normally, not a grader fault."""
     first, second = write_notebook("a.ipynb", "print(1)"), write_notebook("b.ipynb", "print(2)")
-    with Grader(Options(fl_round="off")) as grader:
-        assert grader.grade(first).check("notebook_runs").status == "passed"
-        kill_group(grader.host._server.pid)
-        result = grader.grade(second)
+    assert warm_grader.grade(first).check("notebook_runs").status == "passed"
+    kill_group(warm_grader.host._server.pid)
+    result = warm_grader.grade(second)
     assert result.status == "graded" and result.fault is None
     assert result.check("notebook_runs").status == "passed"
 

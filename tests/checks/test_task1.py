@@ -141,6 +141,7 @@ def test_monkeypatching_numpy_in_the_student_function_does_not_change_the_verdic
                                          "global_state_untouched", "notebook_sizes"}
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_an_endless_loop_on_some_inputs_fails_the_check_within_bounded_time(grade):
     source = choice("rng.choice(len(array_list[0]), n, replace=False)",
                     before="while n == 0: pass")

@@ -40,6 +40,7 @@ def test_dead_kernel_is_recorded_and_later_cells_not_run(run):
     assert "kernel died" in result.cells[0].error
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_notebook_deadline(run):
     result = run("import time\ntime.sleep(30)", "time.sleep(30)", "print(1)", cell_timeout=60, total_timeout=6)
     assert result.deadline_exceeded and result.seconds < 20

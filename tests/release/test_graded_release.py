@@ -7,18 +7,17 @@ import nbformat
 import pytest
 
 from grader.notebook.preprocessors.selfcheck_cells import KIT_NOTE
-from grader.pipeline import Options, grade_notebook
 from grader.release.student_readme import DOCUMENTED_USES
 from tests.release.helpers import solved_release
 
 
 @pytest.mark.slow
-def test_a_solved_released_notebook_gets_full_marks(release, tmp_path):
+def test_a_solved_released_notebook_gets_full_marks(release, tmp_path, warm_grader):
     path = solved_release(release.notebook, tmp_path / "solved.ipynb", DOCUMENTED_USES)
     nb = nbformat.read(path, as_version=4)
     kit_cells = [c for c in nb.cells if c.cell_type == "code" and c.get("id", "").startswith("selfcheck-")]
     assert len(kit_cells) == 7  # the install cell and the six check cells stay
-    result = grade_notebook(path, Options(fl_round="off"))
+    result = warm_grader.grade(path)
     assert result.status == "graded"
     assert {c.id: c.status for c in result.checks if c.status != "skipped"} == {
         c.id: "passed" for c in result.checks if c.status != "skipped"}

@@ -208,17 +208,14 @@ print("daemon", token)
 
 
 @pytest.mark.slow
-def test_nothing_a_submission_leaves_running_sees_the_next_one(tmp_path):
+def test_nothing_a_submission_leaves_running_sees_the_next_one(tmp_path, warm_grader):
     """One grader (one warm fork server) grades submissions one after another: a daemon that
     escaped its kernel's process group is gone before the next submission starts."""
-    from grader.pipeline import Grader, Options
-
     nbformat.write(notebook(DAEMON), tmp_path / "a.ipynb")
-    with Grader(Options(fl_round="off")) as grader:
-        grader.grade(tmp_path / "a.ipynb", executed_dir=tmp_path / "executed")
-        out = nbformat.read(tmp_path / "executed" / "a.ipynb", as_version=4).cells[0].outputs
-        token = out[0]["text"].split()[1]
-        assert not processes_running(["sleep", token]), "the daemon outlived its submission"
+    warm_grader.grade(tmp_path / "a.ipynb", executed_dir=tmp_path / "executed")
+    out = nbformat.read(tmp_path / "executed" / "a.ipynb", as_version=4).cells[0].outputs
+    token = out[0]["text"].split()[1]
+    assert not processes_running(["sleep", token]), "the daemon outlived its submission"
 
 
 def processes_running(argv: list[str]) -> list[int]:

@@ -48,6 +48,7 @@ def test_memory_limit_is_configurable(tmp_path):
     assert "MemoryError" in run_snippet(code, tmp_path / "b", Limits(memory_bytes=512 * 2**20))[1]
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_cpu_time_limit_kills_a_busy_loop(tmp_path):
     began = time.monotonic()
     status, _ = run_snippet("while True: pass", tmp_path / "w", Limits(cpu_seconds=1), timeout=60)
@@ -62,6 +63,7 @@ def test_file_size_limit(tmp_path):
     assert (tmp_path / "w" / "big").stat().st_size <= 2**20
 
 
+@pytest.mark.serial  # a wall-clock bound
 @needs_isolation
 def test_process_limit_holds_a_fork_bomb_per_sandbox(tmp_path):
     code = ("import os, time\nn = 0\n"

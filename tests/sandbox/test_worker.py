@@ -93,6 +93,7 @@ def test_student_exception_is_an_error_reply_with_student_frames_only(session_fo
     assert all(line.startswith(("cell c0", "    ")) for line in error.traceback)
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_endless_loop_times_out_and_the_next_input_gets_a_fresh_worker(session_for):
     session = session_for(choice("if n == 1:\n        while True: pass"), call_timeout=1.5)
     started = time.monotonic()
@@ -119,6 +120,7 @@ def test_prefetched_calls_are_answered_from_memory_in_one_stream(session_for):
     assert session.calls == 60  # no new call
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_prefetch_stops_at_a_timeout_and_remembers_it_for_that_input_only(session_for):
     session = session_for(choice("if n == 2:\n        while True: pass"), call_timeout=1.5)
     calls = [("seeded_choice", dict(arrays=[TEN, TEN], seed=42, n=n))
@@ -133,6 +135,7 @@ def test_prefetch_stops_at_a_timeout_and_remembers_it_for_that_input_only(sessio
     assert session.calls == 3
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_prefetch_drops_queued_calls_once_its_time_is_up(session_for):
     session = session_for(choice("import time; time.sleep(0.3)"))
     calls = [("seeded_choice", dict(arrays=[TEN, TEN], seed=seed, n=2, container="list"))
@@ -172,6 +175,7 @@ def test_failing_top_level_statements_are_reported_and_the_rest_still_loads(sess
     assert failure.cell_id == "c0" and failure.error.type == "ZeroDivisionError"
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_a_program_that_hangs_while_loading_loses_only_its_session(session_for):
     source = choice() + "def forever():\n    while True: pass\nSTUCK = forever()\n"
     session = session_for(source, names=("parallel_seeded_choice", "STUCK"), load_timeout=1.5)
