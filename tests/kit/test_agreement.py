@@ -42,8 +42,12 @@ def released(folder) -> dict[str, tuple]:
 
     unsolved = write_notebook(REFERENCE, folder / "release_unsolved.ipynb", wheel_name(KIT_DIR))
     solved = solved_release(unsolved, folder / "release_solved_kit_used.ipynb", DOCUMENTED_USES)
+    misnamed = folder / "release_misnamed_trainer.ipynb"  # a typo: the grader finds no EdgeAiTrainer
+    misnamed.write_text(solved.read_text().replace("class EdgeAiTrainer(", "class EdgeAITrainer("))
     return {unsolved.name: (unsolved, dict.fromkeys(TASK_CHECKS, "failed")),
-            solved.name: (solved, dict.fromkeys(TASK_CHECKS, "passed"))}
+            solved.name: (solved, dict.fromkeys(TASK_CHECKS, "passed")),
+            misnamed.name: (misnamed, {**dict.fromkeys(TASK_CHECKS, "passed"),
+                                       "task3_lr_schedule": "failed"})}
 
 
 def kit_results(paths: list, env: dict, data_dir: str) -> dict[str, dict]:
@@ -93,3 +97,6 @@ def test_the_kit_agrees_with_the_grader_on_every_fixture(kit, kit_data_file, kag
     assert set(TASK_CHECKS) <= set(table)
     assert {c["status"] for c in found["release_solved_kit_used.ipynb"]["checks"]} == {"passed"}
     assert not any(c["status"] == "not checked" for c in found["release_unsolved.ipynb"]["checks"])
+    [task3] = [c for c in found["release_misnamed_trainer.ipynb"]["checks"]
+               if c["id"] == "task3_lr_schedule"]
+    assert "`EdgeAiTrainer`" in task3["message"] and not task3["properties"]  # the reason, shown
