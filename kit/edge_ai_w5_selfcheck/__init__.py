@@ -50,16 +50,17 @@ def _display(results: Results) -> None:
 
 def check(*ids: str, namespace: Optional[dict] = None, show: bool = True,
           data_file: Optional[Any] = None, wall_limit: float = WALL_LIMIT,
-          why_missing: Optional[dict] = None, note: str = "") -> Results:
+          why_missing: Optional[dict] = None, note: str = "",
+          cell_failed: Optional[dict] = None) -> Results:
     """Check the tasks (all, or the check ids given) against `namespace` (default: the running
     kernel's). Shows a table (HTML in Jupyter) and returns the Results (`.passed`). A check
-    whose calls take more than `wall_limit` seconds is stopped and fails. `why_missing` (name ->
-    reason) and `note` are the terminal mode's: why a definition is missing, what it could not
-    use."""
+    whose calls take more than `wall_limit` seconds is stopped and fails. `why_missing` and
+    `cell_failed` (name -> reason) and `note` are the terminal mode's: why a definition is
+    missing (not checked, or failed), what it could not use."""
     data = exam.load(data_file)
     ns = _kernel_namespace() if namespace is None else namespace
     results = Results(tuple(run_checks(ns, data, set(ids) if ids else None, why_missing,
-                                       wall_limit)), tuple(data["differences"]), note)
+                                       wall_limit, cell_failed)), tuple(data["differences"]), note)
     if show:
         _display(results)
     return results

@@ -1,9 +1,10 @@
 """Runs each check of the kit's data file against a namespace (the student's kernel).
 
 A needed name that is missing fails the check with the grader's sentence, unless the caller
-knows why it is missing (`why_missing`: the terminal mode knows which cell failed and whether
-the course inputs were there); then the check is "not checked" with that reason. Each check runs
-under a wall-clock backstop (`WALL_LIMIT` s): a call that sleeps or waits is stopped and said."""
+knows why it is missing (the terminal mode knows which cell failed and whether the course inputs
+were there): then the check is "not checked" with the reason (`why_missing`: the inputs were
+missing) or fails with it (`cell_failed`: the student's cell failed). Each check runs under a
+wall-clock backstop (`WALL_LIMIT` s): a call that sleeps or waits is stopped and said."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -112,7 +113,7 @@ MISSING_PACKAGES: dict[str, Callable[[], list]] = {
 
 
 def run_check(ns: dict, meta: dict, data: dict, why_missing: Optional[dict] = None,
-              wall_limit: float = WALL_LIMIT) -> CheckResult:
+              wall_limit: float = WALL_LIMIT, cell_failed: Optional[dict] = None) -> CheckResult:
     def result(status: str, properties=(), message: str = "") -> CheckResult:
         return CheckResult(meta["id"], meta["task"], meta["title"], status, tuple(properties),
                            message)
@@ -125,6 +126,9 @@ def run_check(ns: dict, meta: dict, data: dict, why_missing: Optional[dict] = No
     reasons = list(dict.fromkeys((why_missing or {}).get(name) for name in missing))
     if missing and None not in reasons:
         return result(NOT_CHECKED, message="not checked: " + "; ".join(reasons))
+    failed_cells = list(dict.fromkeys((cell_failed or {}).get(name) for name in missing))
+    if missing and None not in failed_cells:
+        return result(FAILED, message=" ".join(failed_cells))
     if missing:
         names = ", ".join(f"`{n}`" for n in missing)
         return result(FAILED, message=data["missing"].format(names=names))
@@ -149,11 +153,11 @@ def run_check(ns: dict, meta: dict, data: dict, why_missing: Optional[dict] = No
 
 
 def run_checks(ns: dict, data: dict, only: Optional[set] = None,
-               why_missing: Optional[dict] = None,
-               wall_limit: float = WALL_LIMIT) -> list[CheckResult]:
+               why_missing: Optional[dict] = None, wall_limit: float = WALL_LIMIT,
+               cell_failed: Optional[dict] = None) -> list[CheckResult]:
     known = [c["id"] for c in data["checks"]]
     unknown = sorted(set(only or ()) - set(known))
     if unknown:
         raise ValueError(f"unknown check ids {unknown}; known: {known}")
-    return [run_check(ns, meta, data, why_missing, wall_limit) for meta in data["checks"]
-            if only is None or meta["id"] in only]
+    return [run_check(ns, meta, data, why_missing, wall_limit, cell_failed)
+            for meta in data["checks"] if only is None or meta["id"] in only]

@@ -63,7 +63,7 @@ def standin_source() -> str:
     return standin.bootstrap_line()
 
 
-def check_source(ids=(), why_missing=None, note: str = "") -> str:
+def check_source(ids=(), why_missing=None, note: str = "", cell_failed=None) -> str:
     args = "".join(f"{i!r}, " for i in ids)
     return ("import json as _kit_json, sys as _kit_sys\n"
             "for _kit_name in [n for n in _kit_sys.modules if n.split('.')[0] == "
@@ -72,7 +72,7 @@ def check_source(ids=(), why_missing=None, note: str = "") -> str:
             "        del _kit_sys.modules[_kit_name]\n"
             "from edge_ai_w5_selfcheck import check as _kit_check\n"
             f"_kit_results = _kit_check({args}show=False, why_missing={why_missing or {}!r}, "
-            f"note={note!r})\n"
+            f"cell_failed={cell_failed or {}!r}, note={note!r})\n"
             f"print(str(_kit_results))\n"
             f"print({MARK!r} + _kit_json.dumps(_kit_results.to_dict()))\n")
 
@@ -112,23 +112,30 @@ def bound_names(source: str) -> set:
 # What a missing input makes a cell raise: a file or folder not found, the course library not
 # importable, or a name an earlier such cell did not define.
 _INPUT_ERRORS = ("FileNotFoundError", "ModuleNotFoundError", "ImportError", "OSError",
-                 "NotADirectoryError", "NameError")
-NO_INPUTS = ("run with --data DIR (a folder laid out like Kaggle's /kaggle/input: cifar100/, "
-             "kubeedge-sedna/lib/) or on Kaggle with the datasets attached")
+                 "NotADirectoryError", "NameError", "SystemExit")  # SystemExit: Plato's Config()
+                 # parsing the kernel's argv where the course's configuration module is missing
+NO_INPUTS = "run with --data DIR or on Kaggle with the datasets attached"
+LAYOUT = "a folder laid out like Kaggle's /kaggle/input: cifar100/, kubeedge-sedna/lib/"
 
 
-def why_missing(failed: list, inputs_missing: bool) -> dict:
-    """name -> why it is missing, for the names of cells that failed because the course inputs
-    are missing (`failed`: (cell number, source, error) per failed cell, in order)."""
-    reasons: dict = {}
+def why_missing(failed: list, inputs_missing: bool) -> tuple[dict, dict]:
+    """(name -> why it is not checked, name -> why it failed) for the names of cells that
+    failed (`failed`: (cell number, source, error) per failed cell, in order): not checked where
+    the course inputs are missing and the error is one a missing input makes, else failed."""
+    unchecked: dict = {}
+    broken: dict = {}
     for number, source, error in failed:
-        if not (inputs_missing and error.split(":")[0] in _INPUT_ERRORS):
-            continue
+        inputs = inputs_missing and error.split(":")[0] in _INPUT_ERRORS
         for name in sorted(bound_names(source)):
-            reasons.setdefault(name, f"the cell that defines `{name}` (code cell {number}) failed "
-                                     f"because the course inputs are missing ({error}); "
-                                     f"{NO_INPUTS}")
-    return reasons
+            if inputs:
+                unchecked.setdefault(name, f"the cell that defines `{name}` (code cell {number}) "
+                                           f"failed because the course inputs are missing "
+                                           f"({error}); {NO_INPUTS}")
+            else:
+                broken.setdefault(name, f"`{name}` is not defined: the cell that defines it (code "
+                                        f"cell {number}) failed with {error}. Fix that cell "
+                                        "first; the grader runs it too.")
+    return unchecked, broken
 
 
 def kernel_manager(work: str, kernel_name: str = "python3", asynchronous: bool = True):
@@ -191,8 +198,8 @@ def run_notebook(path: Path, data_dir: Optional[str] = None, timeout: int = 600,
                     if error is not None:
                         failed.append((numbers[index], cell.source, error))
                 note = _note(failed, missing, data_dir)
-                check = nbformat.v4.new_code_cell(check_source(ids, why_missing(failed, missing),
-                                                               note))
+                unchecked, broken = why_missing(failed, missing)
+                check = nbformat.v4.new_code_cell(check_source(ids, unchecked, note, broken))
                 run.cells.append(check)
                 where = "while the self-check ran (a call of your code ended the kernel)"
                 client.execute_cell(check, len(run.cells) - 1)
@@ -213,7 +220,7 @@ def _note(failed: list, missing: bool, data_dir: Optional[str]) -> str:
         where = f"--data {data_dir} does not exist" if data_dir else (
             f"{KAGGLE_INPUT} does not exist here and no --data DIR was given")
         lines.append(f"The course inputs were not found ({where}): what needs them is not "
-                     f"checked; {NO_INPUTS}.")
+                     f"checked; {NO_INPUTS} (--data: {LAYOUT}).")
     if failed:
         number, _, error = failed[0]
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""

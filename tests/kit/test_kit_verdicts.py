@@ -75,3 +75,25 @@ def test_a_run_that_could_not_check_renders_its_reason(kit):
     assert "kernel died in code cell 3" in page_text(results) and not results.passed
     again = kit.Results.from_dict(results.to_dict())
     assert again == results
+
+
+def test_the_terminal_mode_tells_a_cell_failed_for_the_inputs_from_a_students_bug(kit):
+    from edge_ai_w5_selfcheck.terminal import why_missing
+
+    failed = [(9, "class EdgeAiTrainer:\n    pass\nx = open('/kaggle/input/a')", "FileNotFoundError: a"),
+              (12, "MY_RANDOM_SEED = 1 / 0", "ZeroDivisionError: division by zero")]
+    unchecked, broken = why_missing(failed, inputs_missing=True)
+    assert "because the course inputs are missing" in unchecked["EdgeAiTrainer"]
+    assert broken == {"MY_RANDOM_SEED": "`MY_RANDOM_SEED` is not defined: the cell that defines it "
+                      "(code cell 12) failed with ZeroDivisionError: division by zero. Fix that "
+                      "cell first; the grader runs it too."}
+    unchecked, broken = why_missing(failed, inputs_missing=False)  # the inputs were there
+    assert not unchecked and set(broken) == {"EdgeAiTrainer", "x", "MY_RANDOM_SEED"}
+
+
+def test_a_name_missing_because_its_cell_failed_fails_with_that_reason(kit, kit_data_file):
+    reason = "`MY_RANDOM_SEED` is not defined: the cell that defines it (code cell 12) failed"
+    results = check(kit, kit_data_file, "x = 1", "task1_random_seed",
+                    cell_failed={"MY_RANDOM_SEED": reason})
+    assert results["task1_random_seed"].status == "failed"
+    assert reason in str(results) and reason in page_text(results)
