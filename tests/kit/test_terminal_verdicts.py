@@ -80,6 +80,23 @@ def test_a_kernel_that_dies_is_a_verdict_with_exit_status_2(kit, kit_data_file, 
         assert "Traceback" not in stream and "running over TCP" not in stream
 
 
+@pytest.mark.slow
+def test_a_cell_that_hangs_is_stopped_and_said(kit, kit_data_file, tmp_path, monkeypatch, capfd):
+    from edge_ai_w5_selfcheck.__main__ import exit_status
+
+    data = tmp_path / "inputs"  # the inputs are "there": only the hang is said
+    data.mkdir()
+    text, results = run(tmp_path, [CHOICE, "import time\ntime.sleep(300)", "AFTER = 1"],
+                        monkeypatch, kit_data_file, data_dir=str(data), timeout=4,
+                        ids=("task1_random_seed",))
+    printed = capfd.readouterr()
+    note = "Code cell 2 failed: stopped after 4 s (the time limit per cell, --timeout)."
+    assert text.startswith(note) and note in page_text(results, kit)
+    assert "PASS  task1_random_seed" in text and exit_status(results) == 1
+    for stream in (text, printed.out, printed.err):
+        assert "Traceback" not in stream and "running over TCP" not in stream
+
+
 def test_exit_statuses_as_documented():
     from edge_ai_w5_selfcheck.__main__ import exit_status
 
