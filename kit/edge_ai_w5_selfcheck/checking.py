@@ -61,17 +61,20 @@ def random_seed(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
     return results
 
 
-def lr_schedule(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
-    exam, cls = data["exams"][meta["id"]], ns["EdgeAiTrainer"]
+def _per_case(meta: dict, exam: dict, judge) -> list[PropertyResult]:
+    """Each property on its exam cases, in order, up to the first problem `judge(name, case)`
+    finds."""
     results = []
     for name in meta["properties"]:
-        problem = None
-        for case in exam["properties"].get(name, []):
-            problem = rules_task3.PROPERTIES[name](cls, case, exam)
-            if problem:
-                break
+        problem = next(filter(None, (judge(name, case)
+                                     for case in exam["properties"].get(name, []))), None)
         results.append(_failed(name, problem) if problem else PropertyResult(name, True))
     return results
+
+
+def lr_schedule(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
+    exam, cls = data["exams"][meta["id"]], ns["EdgeAiTrainer"]
+    return _per_case(meta, exam, lambda name, case: rules_task3.PROPERTIES[name](cls, case, exam))
 
 
 def partition(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
@@ -83,16 +86,9 @@ def partition(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
 
 def _client_check(rule):
     def run(ns: dict, meta: dict, data: dict) -> list[PropertyResult]:
-        exam, cls = data["exams"][meta["id"]], ns["EdgeAiClient"]
-        results = []
-        for name in meta["properties"]:
-            problem = None
-            for case in exam["properties"].get(name, []):
-                problem = rule(cls, case).get(name)
-                if problem:
-                    break
-            results.append(_failed(name, problem) if problem else PropertyResult(name, True))
-        return results
+        cls = ns["EdgeAiClient"]
+        return _per_case(meta, data["exams"][meta["id"]],
+                         lambda name, case: rule(cls, case).get(name))
     return run
 
 
