@@ -13,8 +13,11 @@ seconds of a running cell,
   arrive either).
 
 A student's long computation is no stall: the control thread answers (Python switches threads
-every few milliseconds, and numpy and torch release the lock while they compute). `execute` then
-kills the kernel and runs the notebook again on a fresh one; a second stall is a grader fault.
+every few milliseconds, and numpy and torch release the lock while they compute), and a kernel
+whose processes ran or waited for a CPU for a tenth of the bound since the last probe
+(`group_schedstat`: a C call that holds the interpreter's lock for minutes, a busy machine)
+counts as answering. `execute` then kills the kernel and runs the notebook again on a fresh one;
+a second stall is a grader fault.
 """
 from __future__ import annotations
 
@@ -22,18 +25,32 @@ import asyncio
 import time
 from queue import Empty
 
+from ..sandbox.clock import group_schedstat
+
 PROBES_PER_BOUND = 5
 
 
 class Watchdog:
     """Watches one started kernel client (`nbclient.NotebookClient.kc`); see the module."""
 
-    def __init__(self, kc, bound: float) -> None:
+    def __init__(self, kc, bound: float, pgid: int | None = None) -> None:
         self.kc = kc
         self.bound = bound
+        self.pgid = pgid  # the kernel's process group: its CPU time says it is computing
         self.cell_running = False
         self.last_control = self.last_iopub = time.monotonic()
+        self._activity = self._active_ns()
         self._wrap_iopub()
+
+    def _active_ns(self) -> int:
+        return sum(group_schedstat(self.pgid)) if self.pgid else 0
+
+    def _note_activity(self, seconds: float) -> None:
+        """A kernel that ran or waited for a CPU for a tenth of `seconds` is alive."""
+        now_active = self._active_ns()
+        if (now_active - self._activity) / 1e9 > seconds / 10:
+            self.last_control = self.last_iopub = time.monotonic()
+        self._activity = now_active
 
     def _wrap_iopub(self) -> None:
         """Note the time of every IOPub message nbclient reads (whatever cell it is for)."""
@@ -80,6 +97,8 @@ class Watchdog:
                 except Empty:
                     break
                 self.last_control = time.monotonic()
+            if self.cell_running:
+                self._note_activity(interval)
             why = self.stalled()
             if why:
                 return why

@@ -2,7 +2,9 @@
 processes it times wait for a CPU (a busy machine), not while they compute or sleep.
 
 * `StarvationClock(pgid, timeout).remaining()`: seconds left for process group `pgid`;
-* `run_queue_ns(pgid)`: how long that group's processes have waited on a run queue.
+* `run_queue_ns(pgid)`: how long that group's processes have waited on a run queue;
+  `group_schedstat(pgid)`: that and how long they ran (the watchdog: a computing kernel
+  is no stalled one).
 
 Used for check workers' calls (`worker_process`) and a kernel's start (`notebook.execute`).
 """
@@ -52,12 +54,18 @@ class StarvationClock:
 
 def run_queue_ns(pgid: int) -> int:
     """Nanoseconds the processes of group `pgid` (their main threads) have waited on a run
-    queue, from /proc/PID/schedstat (0 where it cannot tell: then nothing stretches)."""
-    total = 0
+    queue (0 where it cannot tell: then nothing stretches)."""
+    return group_schedstat(pgid)[1]
+
+
+def group_schedstat(pgid: int) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting on a run queue) of the main threads of the processes of group
+    `pgid`, from /proc/PID/schedstat; (0, 0) where it cannot tell."""
+    ran = waited = 0
     try:
         names = os.listdir("/proc")
     except OSError:
-        return 0
+        return 0, 0
     for name in names:
         if not name.isdigit():
             continue
@@ -66,7 +74,8 @@ def run_queue_ns(pgid: int) -> int:
                 if int(handle.read().rsplit(b")", 1)[1].split()[2]) != pgid:
                     continue
             with open(f"/proc/{name}/schedstat", "rb") as handle:
-                total += int(handle.read().split()[1])
+                fields = handle.read().split()
+            ran, waited = ran + int(fields[0]), waited + int(fields[1])
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return ran, waited
