@@ -38,7 +38,7 @@ from ..sandbox.clock import StarvationClock
 from ..sandbox.hosts import Host
 from ..sandbox.logs import log_head
 from ..sandbox.process import GONE_TIMEOUT, Limits, describe_error, kill_group, sandboxed_command
-from .watchdog import Watchdog
+from .watchdog import Watchdog, cell_timer
 
 OK, ERROR, TIMEOUT, DIED, NOT_RUN = "ok", "error", "timeout", "died", "not_run"
 
@@ -258,7 +258,8 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
     km = SandboxedKernelManager(kernel_name="python3", sandbox_env=env, sandbox_limits=limits,
                                 process_host=host, transport="ipc", ip=str(run_dir / "kernel"),
                                 connection_file=str(run_dir / connection_file))
-    client = CappedClient(nb, km=km, timeout=cell_timeout, allow_errors=True,
+    # no timeout of nbclient's: `_cell_timer` interrupts a cell, on a load-aware clock
+    client = CappedClient(nb, km=km, timeout=None, allow_errors=True,
                           interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
                           max_output_bytes=max_output_bytes, kernel_name="python3",
                           resources={"metadata": {"path": str(run_dir)}})
@@ -292,7 +293,8 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
                 if watching is not None:
                     watching.add_done_callback(stalled)
                 try:
-                    await _run_cells(client, nb, run, dog)
+                    await _run_cells(client, nb, run, dog, cell_timeout,
+                                     getattr(km.provisioner, "pid", None))
                 finally:
                     if watching is not None:
                         watching.cancel()
@@ -338,18 +340,21 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
     return run
 
 
-async def _run_cells(client: CappedClient, nb, run: Execution, dog: Watchdog | None) -> None:
+async def _run_cells(client: CappedClient, nb, run: Execution, dog: Watchdog | None,
+                     cell_timeout: float, pgid: int | None) -> None:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         began = time.monotonic()
         record = CellRun(index, cell.get("id", f"cell-{index}"), OK)
+        fired: list[bool] = []
+        timer = asyncio.ensure_future(cell_timer(client.km, cell_timeout, pgid, fired))
         try:
             if dog is not None:
                 dog.cell_started()
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
-            record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"
+            record.status, record.error = TIMEOUT, f"timed out after {cell_timeout} s"
         except DeadKernelError:
             record.status = DIED
             record.error = ("the kernel died (the process exited or was killed, for example by "
@@ -358,15 +363,16 @@ async def _run_cells(client: CappedClient, nb, run: Execution, dog: Watchdog | N
             run.cells.append(record)
             raise
         finally:
+            timer.cancel()
             if dog is not None:
                 dog.cell_ended()
         record.seconds = time.monotonic() - began
         error = next((o for o in cell.outputs if o.output_type == "error"), None)
         if error is not None and record.status == OK:
             record.status, record.error = ERROR, describe_error(error.ename, error.evalue)
-            if error.ename == "KeyboardInterrupt" and record.seconds >= client.timeout:
-                # interrupt_on_timeout turns a timeout into an interrupted cell
-                record.status, record.error = TIMEOUT, f"timed out after {client.timeout} s"
+            if error.ename == "KeyboardInterrupt" and fired:
+                # the timer's interrupt turns a timeout into an interrupted cell
+                record.status, record.error = TIMEOUT, f"timed out after {cell_timeout} s"
         run.cells.append(record)
 
 

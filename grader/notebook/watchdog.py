@@ -18,6 +18,8 @@ whose processes ran or waited for a CPU for a tenth of the bound since the last 
 (`group_schedstat`: a C call that holds the interpreter's lock for minutes, a busy machine)
 counts as answering. `execute` then kills the kernel and runs the notebook again on a fresh one;
 a second stall is a grader fault.
+
+`cell_timer` is a cell's own time limit, on the same kind of load-aware clock.
 """
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ import asyncio
 import time
 from queue import Empty
 
-from ..sandbox.clock import group_schedstat
+from jupyter_core.utils import ensure_async
+
+from ..sandbox.clock import StarvationClock, group_schedstat
 
 PROBES_PER_BOUND = 5
 
@@ -103,3 +107,17 @@ class Watchdog:
             if why:
                 return why
             await asyncio.sleep(0)
+
+
+async def cell_timer(km, timeout: float, pgid: int | None, fired: list[bool]) -> None:
+    """Interrupt the kernel of manager `km` after `timeout` seconds of the cell (and again after
+    each further `timeout`), counted on a clock that stretches while the kernel's process group
+    `pgid` waits for a CPU (`sandbox.clock`): a busy machine does not time a cell out. Appends
+    to `fired` each time."""
+    while True:
+        clock = StarvationClock(pgid, timeout) if pgid else None
+        end = time.monotonic() + timeout
+        while (left := clock.remaining() if clock else end - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+        fired.append(True)
+        await ensure_async(km.interrupt_kernel())
