@@ -6,7 +6,10 @@ course modules) once, says hello on an AF_UNIX SEQPACKET control socket, then fo
 either a check worker (we pass the request pipe, the reply pipe and the log) or an IPython kernel
 (we pass the log; the kernel listens on the request's connection file). Each fork leads its own
 session and first calls the `after_fork` hooks ("module:function", e.g. the course configuration
-reading its environment). What to preload and which hooks to call is course knowledge
+reading its environment). Each fork runs in a PID namespace of its own where the platform allows
+(`pid_namespace.py`, the server's side in `forks.py`): the pid we get back is that namespace's
+first process, and when it has ended, so has everything the submission started. What to preload
+and which hooks to call is course knowledge
 (`grader.environment.preload`); restarts and fallbacks are the host's (`hosts.ForkServerHost`).
 """
 from __future__ import annotations
