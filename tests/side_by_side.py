@@ -102,7 +102,8 @@ def groups(items: list[pytest.Item]) -> dict[pytest.Item, str]:
 
     def root(key):
         while parent.setdefault(key, key) != key:
-            key = parent[key] = parent[parent[key]]
+            parent[key] = parent[parent[key]]  # halves the path
+            key = parent[key]
         return key
 
     shared = {item: shared_fixtures(item) for item in items}

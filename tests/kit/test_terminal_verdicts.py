@@ -97,7 +97,7 @@ def test_a_cell_that_hangs_is_stopped_and_said(kit, kit_data_file, tmp_path, mon
         assert "Traceback" not in stream and "running over TCP" not in stream
 
 
-def test_exit_statuses_as_documented():
+def test_exit_statuses_as_documented(kit):  # the kit importable, whatever ran before
     from edge_ai_w5_selfcheck.__main__ import exit_status
 
     assert exit_status({"passed": True, "note": ""}) == 0
