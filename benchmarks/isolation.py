@@ -8,11 +8,12 @@
                                                     that leaves something behind, then a correct
                                                     notebook, on one warm grader; prints
                                                     `neighbours_graded=<count>/<total>`
-    python benchmarks/isolation.py load [HOGS]      grade fixtures/submissions on a quiet machine,
+    python benchmarks/isolation.py load [HOGS] [--only GLOB]
+                                                    grade fixtures/submissions on a quiet machine,
                                                     then with HOGS (default 16) busy CPU processes;
                                                     prints both runs' status and score per
-                                                    submission, the differences, and
-                                                    `same=<yes|no>`
+                                                    submission, the differences (feedback
+                                                    sentences too), and `same=<yes|no>`
 
 Runs the grader as the stack's Python from the project root (`python -m grader grade ... --fl-round
 off`), into temporary folders. The machine's load average is printed next to every figure.
@@ -40,6 +41,15 @@ NEIGHBOURS = ("fork_storm", "allocate_6gib", "infinite_loop", "print_100mb", "os
 
 def load() -> str:
     return "load %.1f %.1f %.1f" % os.getloadavg()
+
+
+def feedback(out: Path) -> dict[str, dict[str, str]]:
+    """{submission: {check: its feedback}} of a finished run (the sentences a student reads)."""
+    try:
+        rows = json.loads((out / "grades.json").read_text())["submissions"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {r["submission"]: {c["id"]: c.get("feedback", "") for c in r["checks"]} for r in rows}
 
 
 def grade(folder: Path, out: Path, *extra: str) -> tuple[int, dict[str, tuple[str, float]]]:
@@ -95,10 +105,14 @@ def _hog(stop) -> None:
         sum(range(10_000))
 
 
-def under_load(hogs: int) -> None:
+def under_load(hogs: int, only: str) -> None:
     with tempfile.TemporaryDirectory(prefix="isolation-bench-") as tmp:
+        folder = Path(tmp) / "submissions"
+        folder.mkdir()
+        for path in sorted(SUBMISSIONS.glob(only)):
+            (folder / path.name).write_bytes(path.read_bytes())
         print(f"quiet: {load()}", flush=True)
-        quiet_status, quiet = grade(SUBMISSIONS, Path(tmp) / "quiet")
+        quiet_status, quiet = grade(folder, Path(tmp) / "quiet")
         stop = multiprocessing.Event()
         workers = [multiprocessing.Process(target=_hog, args=(stop,), daemon=True)
                    for _ in range(hogs)]
@@ -107,8 +121,9 @@ def under_load(hogs: int) -> None:
         try:
             time.sleep(5)
             print(f"with {hogs} hogs: {load()}", flush=True)
-            busy_status, busy = grade(SUBMISSIONS, Path(tmp) / "busy")
+            busy_status, busy = grade(folder, Path(tmp) / "busy")
             print(f"with {hogs} hogs, at the end: {load()}", flush=True)
+            said, busy_said = feedback(Path(tmp) / "quiet"), feedback(Path(tmp) / "busy")
         finally:
             stop.set()
             for worker in workers:
@@ -121,7 +136,10 @@ def under_load(hogs: int) -> None:
         a, b = quiet.get(name), busy.get(name)
         mark = "" if a == b else "   <-- differs"
         print(f"{name:40} {str(a):>18} {str(b):>18}{mark}")
-    same = quiet == busy and quiet_status == busy_status
+    differ = sorted(f"{name}/{check}" for name in said for check in said[name]
+                    if busy_said.get(name, {}).get(check) != said[name][check])
+    print(f"feedback that differs: {differ or 'none'}")
+    same = quiet == busy and quiet_status == busy_status and not differ
     print(f"same={'yes' if same else 'no'}")
 
 
@@ -129,13 +147,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=("repeat", "neighbours", "load"))
     parser.add_argument("n", nargs="?", type=int)
+    parser.add_argument("--only", default="*.ipynb", help="load: the samples to grade (a glob)")
     args = parser.parse_args()
     if args.what == "repeat":
         repeat(args.n or 10)
     elif args.what == "neighbours":
         neighbours(args.n or 10)
     else:
-        under_load(args.n or 16)
+        under_load(args.n or 16, args.only)
 
 
 if __name__ == "__main__":
