@@ -37,3 +37,11 @@ def definitions(*sources: str, id_prefix: str = "cell"):
 
     cells = [new_code_cell(source, id=f"{id_prefix}{i}") for i, source in enumerate(sources)]
     return Definitions.from_notebook(new_notebook(cells=cells))
+
+
+def stdout(cell) -> str:
+    """What a code cell printed to stdout, whole: the kernel may send one print in several
+    stream outputs (it flushes on a timer, sooner on a busy machine), so a test must not read
+    only the first."""
+    return "".join(o.get("text", "") for o in cell.outputs
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")

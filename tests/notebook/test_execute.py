@@ -7,7 +7,7 @@ import pytest
 from grader.notebook.execute import DIED, ERROR, NOT_RUN, OK, TIMEOUT, execute
 from grader.sandbox.process import Limits
 
-from tests.helpers import notebook
+from tests.helpers import notebook, stdout
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def test_errors_do_not_stop_later_cells(run):
     assert [c.status for c in result.cells] == [OK, ERROR, OK]
     assert result.cells[1].error == "ZeroDivisionError: division by zero"
     assert result.first_failure.index == 1
-    assert result.notebook.cells[2].outputs[0]["text"] == "2\n"
+    assert stdout(result.notebook.cells[2]) == "2\n"
 
 
 def test_cell_timeout_interrupts_only_that_cell(run):
@@ -52,13 +52,13 @@ def test_output_is_capped_per_cell(run):
     result = run("print('x' * 1_000_000)", "print('small')", max_output_bytes=10_000)
     texts = [o.get("text", "") for o in result.notebook.cells[0].outputs]
     assert sum(map(len, texts)) < 11_000 and "output truncated" in texts[-1]
-    assert result.notebook.cells[1].outputs[0]["text"] == "small\n"
+    assert stdout(result.notebook.cells[1]) == "small\n"
 
 
 def test_kernel_gets_only_the_given_environment_and_cwd(run, tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "do-not-leak")
     result = run("import os\nprint(os.getcwd())\nprint('GRADER_SECRET_TOKEN' in os.environ)")
-    assert result.notebook.cells[0].outputs[0]["text"] == f"{tmp_path}\nFalse\n"
+    assert stdout(result.notebook.cells[0]) == f"{tmp_path}\nFalse\n"
 
 
 def test_limits_apply_inside_the_kernel(tmp_path):
@@ -66,5 +66,5 @@ def test_limits_apply_inside_the_kernel(tmp_path):
     result = execute(notebook("import resource\nprint(resource.getrlimit(resource.RLIMIT_FSIZE)[0])",
                               "open('big', 'wb').write(b'x' * 2_000_000)"),
                      run_dir=tmp_path, env=env, limits=Limits(file_size_bytes=1_000_000), cell_timeout=10)
-    assert result.notebook.cells[0].outputs[0]["text"] == "1000000\n"
+    assert stdout(result.notebook.cells[0]) == "1000000\n"
     assert result.cells[1].status in (ERROR, DIED)

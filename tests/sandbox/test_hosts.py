@@ -13,6 +13,7 @@ from grader.sandbox import codec
 from grader.sandbox.errors import LostReason, WorkerLost
 from grader.sandbox.hosts import ForkServerHost, FreshHost, Host
 from grader.sandbox.process import Limits
+from tests.helpers import stdout
 from tests.sandbox.helpers import alive
 
 # Isolation off: what is tested here is starting and forking processes, not the sandbox (the
@@ -94,7 +95,7 @@ def test_both_hosts_run_a_notebook_kernel(host, tmp_path):
                   total_timeout=120, host=host)
     assert run.launch_error is None and [c.status for c in run.cells] == [OK]
     forked = isinstance(host, ForkServerHost)
-    assert run.notebook.cells[0].outputs[0]["text"] == f"{forked}\n"
+    assert stdout(run.notebook.cells[0]) == f"{forked}\n"
 
 
 def test_a_worker_that_exits_is_lost_with_the_reason_died(host, tmp_path):
@@ -132,7 +133,7 @@ def test_a_fork_server_that_cannot_start_says_why_and_kernels_start_the_usual_wa
         nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
         run = execute(nb, run_dir=tmp_path, env=_env(tmp_path), limits=LIMITS, cell_timeout=60,
                       host=host)
-    assert run.launch_error is None and run.notebook.cells[0].outputs[0]["text"] == "42\n"
+    assert run.launch_error is None and stdout(run.notebook.cells[0]) == "42\n"
 
 
 def test_a_fresh_host_has_nothing_to_warm_up_kill_or_fork(tmp_path, site):

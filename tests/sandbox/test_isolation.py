@@ -15,7 +15,7 @@ from grader.notebook.execute import ERROR, OK, execute
 from grader.sandbox.process import (PROJECT_ROOT, Limits, SharedNetwork, isolation_status,
                                     network_isolation_available, spawn)
 
-from tests.helpers import notebook
+from tests.helpers import notebook, stdout
 from tests.sandbox.helpers import needs_isolation, processes_under, run_snippet, student_env
 
 NETWORK_PROBE = """
@@ -203,8 +203,8 @@ def test_a_kernel_is_sandboxed_too(tmp_path):
                   f"import os\nprint(os.path.exists({str(PROJECT_ROOT / 'reference')!r}))")
     run = execute(nb, run_dir=tmp_path, env=student_env(tmp_path), limits=Limits(), cell_timeout=30)
     assert [c.status for c in run.cells] == [OK, ERROR, ERROR, OK]
-    assert run.notebook.cells[0].outputs[0]["text"] == "['lo'] ['lo']\n"
+    assert stdout(run.notebook.cells[0]) == "['lo'] ['lo']\n"
     assert run.cells[1].error.startswith("memory limit exceeded (MemoryError")
     assert "Read-only file system" in run.cells[2].error
-    assert run.notebook.cells[3].outputs[0]["text"] == "False\n"
+    assert stdout(run.notebook.cells[3]) == "False\n"
     assert not (PROJECT_ROOT / "grader" / "pwned.py").exists()

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from grader.sandbox.process import isolation_status
-from tests.helpers import ROOT, grader_command, grader_env
+from tests.helpers import ROOT, grader_command, grader_env, stdout
 from tests.sandbox import unprivileged
 
 needs_pid_namespaces = pytest.mark.skipif(
@@ -121,4 +121,4 @@ def test_a_notebook_that_kills_every_process_it_finds_is_graded_and_the_batch_go
     assert set(grades) == {"a_killer", "b_correct"}
     assert grades["a_killer"]["score"] == grades["b_correct"]["score"] == grades["b_correct"]["max_score"]
     executed = nbformat.read(out / "executed" / "a_killer.ipynb", as_version=4)
-    assert json.loads(executed.cells[1].outputs[0]["text"])["seen"] == [1, 2]
+    assert json.loads(stdout(executed.cells[1]))["seen"] == [1, 2]
