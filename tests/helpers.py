@@ -2,6 +2,7 @@
 shows what it feeds in. (Fixtures live in the conftest.py of the folder that uses them.)"""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -45,3 +46,13 @@ def stdout(cell) -> str:
     only the first."""
     return "".join(o.get("text", "") for o in cell.outputs
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+def schema_validator(path: Path):
+    """A JSON Schema validator for the schema document at `path`, the document itself checked
+    first (a broken schema fails the test, not every instance)."""
+    import jsonschema
+
+    document = json.loads(Path(path).read_text())
+    jsonschema.Draft202012Validator.check_schema(document)
+    return jsonschema.Draft202012Validator(document)

@@ -13,11 +13,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from grader.gradescope.autograde import AutograderTree
 from grader.gradescope.bundle import build_bundle
+from tests.helpers import schema_validator
 
 SCHEMA = Path(__file__).with_name("results.schema.json")
 
@@ -25,9 +25,7 @@ SCHEMA = Path(__file__).with_name("results.schema.json")
 @pytest.fixture(scope="session")
 def results_schema():
     """Gradescope's results.json format as a JSON Schema validator (results.schema.json)."""
-    document = json.loads(SCHEMA.read_text())
-    jsonschema.Draft202012Validator.check_schema(document)
-    return jsonschema.Draft202012Validator(document)
+    return schema_validator(SCHEMA)
 
 
 @pytest.fixture(scope="module")

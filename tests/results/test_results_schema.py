@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from grader.results.model import (SCHEMA_PATH, SCHEMA_VERSION, CheckResult, CheckStatus, Fault,
                                   GradingRun, Note, NoteKind, SchemaError, Student,
                                   SubmissionResult, SubmissionStatus)
+from tests.helpers import schema_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "submissions" / "task1_seed_as_string.ipynb"
@@ -20,9 +20,7 @@ FIXTURE = ROOT / "fixtures" / "submissions" / "task1_seed_as_string.ipynb"
 
 @pytest.fixture(scope="module")
 def schema():
-    document = json.loads(SCHEMA_PATH.read_text())
-    jsonschema.Draft202012Validator.check_schema(document)
-    return jsonschema.Draft202012Validator(document)
+    return schema_validator(SCHEMA_PATH)
 
 
 @pytest.fixture(scope="module")
