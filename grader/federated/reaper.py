@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 MARKER_VARIABLE = "GRADER_FL_ROUND"
@@ -31,14 +32,18 @@ def processes_with_marker(token: str) -> list[int]:
     return found
 
 
-def kill_marked(token: str, rounds: int = 3) -> list[int]:
-    """SIGKILL every process carrying the token, with its process group (never the grader's own)."""
+def kill_marked(token: str, deadline: float = 10.0) -> list[int]:
+    """SIGKILL every process carrying the token, with its process group (never the grader's own),
+    and return once none is left (or after `deadline` seconds): SIGKILL is delivered
+    asynchronously, and on a busy machine a killed process can still be listed, environment and
+    all, for a while after kill() returned. Processes forked meanwhile are killed on the next pass."""
     killed: list[int] = []
     own_group = os.getpgrp()
-    for _ in range(rounds):
+    give_up = time.monotonic() + deadline
+    while True:
         pids = processes_with_marker(token)
-        if not pids:
-            break
+        if not pids or time.monotonic() >= give_up:
+            return killed
         for pid in pids:
             try:
                 group = os.getpgid(pid)
@@ -47,8 +52,9 @@ def kill_marked(token: str, rounds: int = 3) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 continue
-            killed.append(pid)
-    return killed
+            if pid not in killed:
+                killed.append(pid)
+        time.sleep(0.02)
 
 
 def _state(stat: str) -> str:
