@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Optional
 
-from edge_ai_w5_selfcheck import exam
+from edge_ai_w5_selfcheck import exam, history
 from edge_ai_w5_selfcheck.checking import WALL_LIMIT, run_checks
 from edge_ai_w5_selfcheck.results import CheckResult, PropertyResult, Results
 
@@ -56,9 +56,15 @@ def check(*ids: str, namespace: Optional[dict] = None, show: bool = True,
     kernel's). Shows a table (HTML in Jupyter) and returns the Results (`.passed`). A check
     whose calls take more than `wall_limit` seconds is stopped and fails. `why_missing` and
     `cell_failed` (name -> reason) and `note` are the terminal mode's: why a definition is
-    missing (not checked, or failed), what it could not use."""
+    missing (not checked, or failed), what it could not use; without them, in a Jupyter kernel,
+    they come from the kernel's input history (`history.py`)."""
     data = exam.load(data_file)
     ns = _kernel_namespace() if namespace is None else namespace
+    if why_missing is None and cell_failed is None:  # in the student's kernel: from its history
+        needed = (name for meta in data["checks"] if not ids or meta["id"] in ids
+                  for name in meta["needs"])
+        why_missing, cell_failed, found = history.reasons(ns, needed, history.inputs_here())
+        note = "\n".join(filter(None, (note, found)))
     results = Results(tuple(run_checks(ns, data, set(ids) if ids else None, why_missing,
                                        wall_limit, cell_failed)), tuple(data["differences"]), note)
     if show:
