@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.helpers import ADVERSARIAL, ROOT, SUBMISSIONS, grader_command, grader_env, notebook
+from tests.helpers import ADVERSARIAL, ROOT, SUBMISSIONS, grader_command, grader_env, notebook, stdout
 from tests.sandbox.helpers import ISOLATED, processes_under
 
 MANIFEST = json.loads((ADVERSARIAL / "manifest.json").read_text())
@@ -213,8 +213,8 @@ def test_nothing_a_submission_leaves_running_sees_the_next_one(tmp_path, warm_gr
     escaped its kernel's process group is gone before the next submission starts."""
     nbformat.write(notebook(DAEMON), tmp_path / "a.ipynb")
     warm_grader.grade(tmp_path / "a.ipynb", executed_dir=tmp_path / "executed")
-    out = nbformat.read(tmp_path / "executed" / "a.ipynb", as_version=4).cells[0].outputs
-    token = out[0]["text"].split()[1]
+    cell = nbformat.read(tmp_path / "executed" / "a.ipynb", as_version=4).cells[0]
+    token = stdout(cell).split()[1]
     assert not processes_running(["sleep", token]), "the daemon outlived its submission"
 
 

@@ -12,7 +12,7 @@ import pytest
 from grader.pipeline import Grader, Options
 from grader.sandbox.hosts import ForkServerHost
 
-from tests.helpers import ROOT, notebook
+from tests.helpers import ROOT, notebook, stdout
 
 ATTACK = """
 import builtins, os, sys
@@ -52,10 +52,10 @@ def test_module_level_monkeypatching_does_not_reach_the_next_submission(tmp_path
         assert _threads_and_descriptors() == held, "each submission must release what it used"
     # only the first submission waited for the server's imports, and its timings say so
     assert results[0].timings["warm_up"] > 1 and "warm_up" not in results[1].timings
-    attacked = nbformat.read(executed / "a_attacker.ipynb", as_version=4).cells[0].outputs
-    assert "attacked" in attacked[-1]["text"]
-    probe = nbformat.read(executed / "b_victim.ipynb", as_version=4).cells[0].outputs
-    assert probe[0]["text"] == "False False False False False False\n"
+    attacked = nbformat.read(executed / "a_attacker.ipynb", as_version=4).cells[0]
+    assert "attacked" in stdout(attacked)
+    probe = nbformat.read(executed / "b_victim.ipynb", as_version=4).cells[0]
+    assert stdout(probe) == "False False False False False False\n"
 
 
 def _threads_and_descriptors() -> tuple[int, int]:
