@@ -7,8 +7,10 @@ next to the grade. Renderers' rules (`render.text`) name submissions; nothing is
 """
 from __future__ import annotations
 
-from ..render.text import first_sentence, student_label
-from ..results.model import ERROR, FAILED, SubmissionResult
+from ..render.text import format_points, fraction, score_summary, student_label
+from ..results.model import ERROR, SubmissionResult
+
+__all__ = ["choose", "comment", "format_points", "fraction", "scaled"]
 
 
 def choose(results: list[SubmissionResult], platform: str) -> tuple[dict[str, SubmissionResult],
@@ -35,32 +37,11 @@ def choose(results: list[SubmissionResult], platform: str) -> tuple[dict[str, Su
     return chosen, lines
 
 
-def fraction(sub: SubmissionResult) -> float:
-    """The share of the points a submission earned (0 for a row without points)."""
-    return sub.score / sub.max_score if sub.max_score else 0.0
-
-
 def scaled(sub: SubmissionResult, points: float) -> float:
     """The submission's total on a scale of `points` (the platform's points possible)."""
     return round(fraction(sub) * points, 2)
 
 
-def format_points(value: float, decimals: int | None = None) -> str:
-    """A grade as text: `decimals` fixed places ("7.50"), or the shortest form ("7.5")."""
-    if decimals is not None:
-        return f"{value:.{decimals}f}"
-    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def comment(sub: SubmissionResult) -> str:
     """A short plain summary for the platform's feedback field: the score and what to fix."""
-    percent = round(100 * fraction(sub))
-    head = (f"Autograder: {format_points(sub.score)}/{format_points(sub.max_score)} points "
-            f"({percent}%).")
-    if sub.status == ERROR:
-        return f"{head} Not graded: {first_sentence(sub.error, limit=200)}"
-    failed = [c.id for c in sub.checks if c.status in (FAILED, ERROR)]
-    if not failed:
-        return f"{head} Every check passed."
-    return f"{head} Checks to fix: {', '.join(failed)}. Details in your feedback file."
+    return score_summary(sub, "Details in your feedback file.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from ..results.model import Student, SubmissionResult
+from ..results.model import ERROR, FAILED, Student, SubmissionResult
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -81,3 +81,30 @@ def feedback_filename(submission: str) -> str:
 def feedback_href(submission: str) -> str:
     """A relative link from `report.html` to the submission's feedback page."""
     return "feedback/" + quote(feedback_filename(submission))
+
+
+def fraction(sub: SubmissionResult) -> float:
+    """The share of the points a submission earned (0 for a row without points)."""
+    return sub.score / sub.max_score if sub.max_score else 0.0
+
+
+def format_points(value: float, decimals: int | None = None) -> str:
+    """A grade as text: `decimals` fixed places ("7.50"), or the shortest form ("7.5")."""
+    if decimals is not None:
+        return f"{value:.{decimals}f}"
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def score_summary(sub: SubmissionResult, details: str) -> str:
+    """A short plain summary of a graded submission, as a platform shows it next to the grade:
+    the score and what to fix, then `details` (where the student reads the rest)."""
+    percent = round(100 * fraction(sub))
+    head = (f"Autograder: {format_points(sub.score)}/{format_points(sub.max_score)} points "
+            f"({percent}%).")
+    if sub.status == ERROR:
+        return f"{head} Not graded: {first_sentence(sub.error, limit=200)}"
+    failed = [c.id for c in sub.checks if c.status in (FAILED, ERROR)]
+    if not failed:
+        return f"{head} Every check passed."
+    return f"{head} Checks to fix: {', '.join(failed)}. {details}"

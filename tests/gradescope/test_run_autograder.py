@@ -37,7 +37,8 @@ def test_a_correct_notebook_gets_full_marks(tree, results_schema):
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in tests.values())
     assert "all 9 properties held" in tests["task1_seeded_choice"]["output"]
     assert "no CUDA device" in tests["fl_round"]["output"]  # --fl-round auto: skipped on the CPU
-    assert not results["output"].startswith("NOT GRADED") and results["execution_time"] > 0
+    assert results["output"] == "Autograder: 10/10 points (100%). Every check passed."
+    assert results["execution_time"] > 0
     assert find_leaks(tree.results.parent) == []  # feedback never quotes the reference's code
 
 

@@ -46,6 +46,17 @@ def test_gradescope_schema():
     assert test["status"] == "failed" and "Input: seed=0" in test["output"]
 
 
+def test_gradescopes_top_level_output_says_the_score_and_what_to_fix():
+    good, bad, broken = run().submissions
+    assert json.loads(gradescope_results(bad))["output"] == (
+        "Autograder: 1.5/3 points (50%). Checks to fix: task1_seeded_choice. Each test below says "
+        "what failed and on which smallest input.")
+    assert json.loads(gradescope_results(good))["output"] == ("Autograder: 3/3 points (100%). "
+                                                              "Every check passed.")
+    output = json.loads(gradescope_results(broken))["output"]
+    assert output.startswith("Autograder: 0/") and output.endswith("\n\neve.ipynb is empty")
+
+
 def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path):
     write_atomic(tmp_path / "sub" / "f.txt", "one")
     write_atomic(tmp_path / "sub" / "f.txt", "two")
