@@ -225,6 +225,7 @@ def test_one_broken_check_does_not_cost_another(grade):
     assert "too many times" in results[0].feedback
 
 
+@pytest.mark.serial  # a wall-clock bound
 def test_missing_definition_fails_without_starting_a_worker(grade):
     result = grade(SEEDED_CHOICE, "import numpy as np\n")
     assert result.status == "failed" and result.score == 0

@@ -225,6 +225,7 @@ def test_fork_server_that_cannot_import_its_preload_falls_back_to_fresh_workers(
     bare.close()
 
 
+@pytest.mark.serial  # a wall-clock bound
 @pytest.mark.parametrize("waits_for_a_cpu", [True, False])
 def test_a_timeout_stretches_only_while_the_worker_waits_for_a_cpu(monkeypatch, waits_for_a_cpu):
     """StarvationClock: a worker starved by a busy machine gets quarters more, up to
