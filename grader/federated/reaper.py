@@ -12,6 +12,8 @@ import signal
 import time
 from pathlib import Path
 
+from ..sandbox.kill import GONE_TIMEOUT
+
 MARKER_VARIABLE = "GRADER_FL_ROUND"
 
 
@@ -32,7 +34,7 @@ def processes_with_marker(token: str) -> list[int]:
     return found
 
 
-def kill_marked(token: str, deadline: float = 10.0) -> list[int]:
+def kill_marked(token: str, deadline: float = GONE_TIMEOUT) -> list[int]:
     """SIGKILL every process carrying the token, with its process group (never the grader's own),
     and return once none is left (or after `deadline` seconds): SIGKILL is delivered
     asynchronously, and on a busy machine a killed process can still be listed, environment and
