@@ -33,6 +33,7 @@ from .notebook.load import NotebookError, load_notebook, sha256_of
 from .notebook.preprocessors import sanitize
 from .notebook.preprocessors.selfcheck_cells import KIT_NOTE, uses_kit
 from .notebook.run_paths import restore as restore_paths
+from .notebook.streams import coalesce as coalesce_streams
 from .options import group, option
 from .results.model import (ERROR, FAILED, PASSED, SKIPPED, CheckResult, Fault,
                             SubmissionResult, SubmissionStatus)
@@ -175,6 +176,7 @@ class Grader:
                                 stall_timeout=options.stall_timeout)
             timings["execute"] = time.monotonic() - began
             restore_paths(execution, run.root)  # as on Kaggle, and the same at every grading
+            coalesce_streams(execution.notebook)  # a print in pieces, as Jupyter shows it
             timings["student_code"] = sum(cell.seconds for cell in execution.cells)
             if execution.launch_error is not None:  # no student code ran: not theirs to carry
                 self.launch_failed = True
