@@ -23,13 +23,20 @@ def test_consecutive_pieces_of_one_stream_are_joined():
         ("stdout", "Number of training samples: 25000\n")]
 
 
-def test_pieces_with_other_outputs_between_them_stay_apart_in_their_order():
+def test_a_run_of_pieces_becomes_its_stdout_then_its_stderr_and_displays_keep_their_places():
+    """stdout and stderr are flushed on their own timers: their order within a run is random."""
     image = nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})
     nb = coalesce(notebook(stream("stdout", "a"), stream("stderr", "warning\n"),
                            stream("stdout", "b\n"), image, stream("stdout", "c\n")))
     assert [(o.output_type, o.get("name"), o.get("text")) for o in nb.cells[0].outputs] == [
-        ("stream", "stdout", "a"), ("stream", "stderr", "warning\n"), ("stream", "stdout", "b\n"),
+        ("stream", "stdout", "ab\n"), ("stream", "stderr", "warning\n"),
         ("display_data", None, None), ("stream", "stdout", "c\n")]
+
+
+def test_a_warning_before_or_after_the_prints_gives_the_same_notebook():
+    before = coalesce(notebook(stream("stderr", "Warning\n"), stream("stdout", "50.0%\n")))
+    after = coalesce(notebook(stream("stdout", "50.0%\n"), stream("stderr", "Warning\n")))
+    assert nbformat.writes(before) == nbformat.writes(after)
 
 
 def test_a_progress_bar_shows_its_last_state():
