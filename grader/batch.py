@@ -9,7 +9,9 @@ Each grading process runs its canary (`grader.canary`) before its first student.
 fails, the batch stops: what was graded stays, every submission not graded yet becomes a grader
 fault row ("not graded"), and `GradingRun.stopped` holds the reason; when nothing of this run was
 graded at all, `grade_batch` raises `GraderBroken` and writes no student row. Grader faults are
-never kept in the gradebook. Exit statuses (`exit_status`): 0 all graded, 1 some files could not be
+never kept in the gradebook. A submission that was being graded when a previous run died (its
+gradebook mark is still there) is graded after all the others, alone, or, where student code
+could have killed the grader, becomes an error row (`grader.resume`). Exit statuses (`exit_status`): 0 all graded, 1 some files could not be
 graded (their fault), 2 the grader could not grade (a canary failed, or grader faults).
 """
 from __future__ import annotations
@@ -20,7 +22,9 @@ import multiprocessing
 import os
 import shutil
 import signal
+import time
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
@@ -35,7 +39,8 @@ from .render.html import write_feedback_page, write_reports
 from .render.text import feedback_filename
 from .render.tables import grades_csv, grades_json
 from .results.gradebook import Gradebook
-from .results.model import ERROR, Fault, GradingRun, Note, Student, SubmissionResult
+from .results.model import ERROR, Fault, GradingRun, Note, NoteKind, Student, SubmissionResult
+from .resume import Resume, resume
 from .sandbox.process import batch_hidden, isolation_status
 
 GRADEBOOK = "gradebook.sqlite"
@@ -72,14 +77,40 @@ def plan(paths: list[Path], named: Iterable[Named] = ()) -> tuple[list[Job], lis
     return jobs, missing
 
 
-def grade_one(canary: Canary, job: Job, out_dir: Path) -> SubmissionResult:
-    """Grade one job and write its executed notebook and feedback page into `out_dir`.
+@dataclass(frozen=True)
+class Mark:
+    """Where `grade_one` marks a job in flight: the batch's gradebook (`Gradebook.started`), and
+    whether it is the only submission being graded (`alone`: graded one at a time)."""
+    book: Path
+    fingerprint: str
+    alone: bool
+
+    def started(self, job: Job) -> None:
+        if job.sha256:
+            with Gradebook(self.book) as book:
+                book.started(job.name, job.sha256, self.fingerprint, self.alone)
+
+
+@dataclass(frozen=True)
+class Died:
+    """The grading process of a job died while grading it (its mark stays: `grader.resume`)."""
+    result: SubmissionResult
+
+
+Outcome = tuple[Job, "SubmissionResult | Died | GraderBroken | None"]
+
+
+def grade_one(canary: Canary, job: Job, out_dir: Path, mark: Mark | None = None) -> SubmissionResult:
+    """Grade one job and write its executed notebook and feedback page into `out_dir`; `mark`:
+    mark it in flight in the batch's gradebook first.
 
     Raises GraderBroken when this process's canary fails (before the job is graded); anything
     else, even a grader bug, becomes an `error` row (a grader fault) for this submission alone.
     """
     canary.ensure()
     grader = canary.grader
+    if mark is not None:
+        mark.started(job)
     try:
         result = grader.grade(job.path, name=job.name, executed_dir=out_dir / "executed")
     except Exception as exc:  # noqa: BLE001 - the batch must go on
@@ -127,14 +158,63 @@ def _end_with(batch_pid: int) -> None:
         os._exit(1)
 
 
-def _grade_in_pool(job: Job, out_dir: Path) -> SubmissionResult:
+def _grade_in_pool(job: Job, out_dir: Path, mark: Mark) -> SubmissionResult:
     assert _POOL_CANARY is not None
-    return grade_one(_POOL_CANARY, job, out_dir)
+    return grade_one(_POOL_CANARY, job, out_dir, mark)
+
+
+def _serially(jobs: list[Job], options: Options, out_dir: Path, mark: Mark) -> Iterator[Outcome]:
+    """Grade `jobs` one after another in this process, on one warm grader."""
+    if not jobs:
+        return
+    with Grader(options) as grader:
+        canary = Canary(grader)
+        broken: GraderBroken | None = None  # this process's canary failed: the rest is not graded
+        for job in jobs:
+            if broken is not None:
+                yield job, None
+                continue
+            try:
+                result = grade_one(canary, job, out_dir, mark)
+            except GraderBroken as exc:
+                broken = exc
+                yield job, broken
+                continue
+            yield job, result
+
+
+def _in_pool(jobs: list[Job], options: Options, out_dir: Path, workers: int,
+             mark: Mark) -> Iterator[Outcome]:
+    """Grade `jobs` in `workers` processes, each with its warm grader."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=_start_pool_grader,
+                             initargs=(options, os.getpid())) as pool:
+        futures = {pool.submit(_grade_in_pool, job, out_dir, mark): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except GraderBroken as broken:  # that process's canary failed: stop
+                for other in futures:
+                    other.cancel()
+                yield job, broken
+                continue
+            except CancelledError:
+                yield job, None
+                continue
+            except Exception as exc:  # noqa: BLE001 - a grading process died (e.g. killed)
+                yield job, Died(error_result(job.name, job.sha256, "grader fault: the grading "
+                                             f"process stopped unexpectedly ({type(exc).__name__}); "
+                                             "grade again", options.rubric, fault=Fault.GRADER))
+                continue
+            yield job, result
 
 
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def update(self, result: SubmissionResult, reused: bool) -> None: ...
+    def note(self, message: str) -> None: ...
 
 
 class Dispatch(Protocol):
@@ -194,7 +274,9 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 twins[job.sha256] = []
                 unique.append(job)
 
-        def finished(result: SubmissionResult) -> None:
+        def finished(result: SubmissionResult, died: bool = False) -> None:
+            """Record and report a result under each name of its content; `died`: its grading
+            process died, the job stays marked in flight for the next run."""
             executed = executed_dir / f"{result.submission}.ipynb"
             students = {twin.name: twin.student for twin in twins.get(result.sha256, [])}
             for name in [result.submission] + list(students):
@@ -204,7 +286,7 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
                 if name != result.submission and executed.exists():
                     shutil.copyfile(executed, executed_dir / f"{name}.ipynb")
                     (out_dir / "feedback" / feedback_filename(name)).unlink(missing_ok=True)
-                if copy.sha256:
+                if copy.sha256 and not died:
                     book.record(copy, fingerprint)
                 run.submissions.append(copy)
                 if progress:
@@ -213,54 +295,53 @@ def grade_batch(paths: list[Path], out_dir: Path, options: Options, workers: int
         graded = 0  # results of this run that are not grader faults
         stopped: GraderBroken | None = None  # the canary that failed
         left: list[Job] = []  # not graded because the batch stopped
-        if unique and dispatch is not None:
-            for job, outcome in dispatch.grade(unique, out_dir, options):
-                if isinstance(outcome, SubmissionResult):
+
+        def consume(outcomes: Iterator[Outcome]) -> None:
+            nonlocal graded, stopped
+            for job, outcome in outcomes:
+                if isinstance(outcome, Died):
+                    finished(outcome.result, died=True)
+                elif isinstance(outcome, SubmissionResult):
                     graded += not outcome.grader_fault
                     finished(outcome)
                 else:
                     stopped = stopped or outcome
                     left.append(job)
-        elif unique and (workers <= 1 or len(unique) == 1):
-            with Grader(options) as grader:
-                canary = Canary(grader)
-                for job in unique:
-                    if stopped is not None:
-                        left.append(job)
-                        continue
-                    try:
-                        result = grade_one(canary, job, out_dir)
-                    except GraderBroken as broken:
-                        stopped = broken
-                        left.append(job)
-                        continue
-                    graded += not result.grader_fault
-                    finished(result)
-        elif unique:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(workers, len(unique)), mp_context=context,
-                                     initializer=_start_pool_grader,
-                                     initargs=(options, os.getpid())) as pool:
-                futures = {pool.submit(_grade_in_pool, job, out_dir): job for job in unique}
-                for future in as_completed(futures):
-                    job = futures[future]
-                    try:
-                        result = future.result()
-                    except GraderBroken as broken:  # that process's canary failed: stop
-                        stopped = stopped or broken
-                        for other in futures:
-                            other.cancel()
-                        left.append(job)
-                        continue
-                    except CancelledError:
-                        left.append(job)
-                        continue
-                    except Exception as exc:  # noqa: BLE001 - a grading process died (e.g. killed)
-                        result = error_result(job.name, job.sha256, "grader fault: the grading "
-                                              f"process stopped unexpectedly ({type(exc).__name__}); "
-                                              "grade again", options.rubric, fault=Fault.GRADER)
-                    graded += not result.grader_fault
-                    finished(result)
+
+        order = (Resume(unique, [], [], []) if dispatch is not None else
+                 resume(unique, book.left_in_flight(fingerprint), run.sandbox))
+        for line in order.notes:
+            run.notes.append(Note(NoteKind.IN_FLIGHT, line))
+            if progress:
+                progress.note(line)
+        for job, message in order.culprits:
+            culprit = error_result(job.name, job.sha256, message, options.rubric, fault=Fault.SUBMISSION)
+            culprit.student = job.student
+            write_feedback_page(culprit, out_dir)
+            graded += 1
+            finished(culprit)
+        since = time.time()
+        try:
+            if dispatch is not None:
+                if order.first:
+                    consume(dispatch.grade(order.first, out_dir, options))
+            elif workers <= 1 or len(order.first) <= 1:  # suspects after the others, on one grader
+                with closing(_serially(order.first + order.suspects, options, out_dir,
+                                       Mark(book.path, fingerprint, alone=True))) as outcomes:
+                    consume(outcomes)
+            else:
+                with closing(_in_pool(order.first, options, out_dir, workers,
+                                      Mark(book.path, fingerprint, alone=False))) as outcomes:
+                    consume(outcomes)
+                if stopped is None:  # suspects alone, in this process, once the pool has ended
+                    with closing(_serially(order.suspects, options, out_dir,
+                                           Mark(book.path, fingerprint, alone=True))) as outcomes:
+                        consume(outcomes)
+                else:
+                    left += order.suspects
+        except BaseException:  # a clean end (an exception, Ctrl-C): no mark of this run stays
+            book.settle_since(fingerprint, since)
+            raise
         if stopped is not None:
             if not graded:
                 raise stopped  # nothing of this run was graded: no student row is written

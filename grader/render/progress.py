@@ -46,6 +46,13 @@ class BatchProgress:
         else:
             print(line, file=self.file, flush=True)
 
+    def note(self, message: str) -> None:
+        """A sentence for the instructor before the results (a rerun's in-flight submissions)."""
+        if self._bar is not None:
+            self._bar.console.print(f"note: {message}", highlight=False)
+        else:
+            print(f"note: {message}", file=self.file, flush=True)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()

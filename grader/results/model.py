@@ -123,6 +123,7 @@ class NoteKind(StrEnum):
     FILE = "file"  # a file of the download: not a notebook, no platform name, one of several
     UNKNOWN_STUDENT = "unknown_student"  # a submission whose student the gradebook does not know
     NO_SUBMISSION = "no_submission"  # a student of the gradebook without a submission
+    IN_FLIGHT = "in_flight"  # being graded when the previous run died: graded alone, last
 
 
 @dataclass(frozen=True)
