@@ -146,12 +146,14 @@ def _start_pool_grader(options: Options, batch_pid: int) -> None:
 def _end_with(batch_pid: int) -> None:
     """Have Linux end this grading process when the batch's process ends. A batch killed from
     outside (`kill`, a scheduler's time limit) would otherwise leave its pool running for ever,
-    each process holding a warm fork server of ~1 GB; the fork server and everything it forked
-    already end with their parent."""
+    each process holding a warm fork server of ~1 GB (it holds both ends of the pool's queues:
+    no end of file tells it); the fork server and everything it forked already end with their
+    parent. SIGKILL, not SIGTERM: while a notebook runs, nbclient handles SIGTERM (it shuts the
+    kernel down and goes on), and a pool process whose batch died then waited for ever."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
         return
     if os.getppid() != batch_pid:  # the batch died before prctl took effect
