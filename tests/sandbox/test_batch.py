@@ -267,3 +267,82 @@ def test_every_hostile_notebook_leaves_a_clean_state_for_its_neighbour(tmp_path)
             results.append((name, hostile.status, hostile.grader_fault, neighbour.status,
                             neighbour.score, neighbour.max_score, neighbour.error))
     assert [r for r in results if r[2] or r[3] != "graded" or r[4] != r[5]] == [], results
+
+
+KILLER = """
+import os, signal
+token = {token!r}  # only the processes of this test's batch: never every pid (root in CI)
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            with open(f"/proc/{{pid}}/cmdline", "rb") as handle:
+                command = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        if "grader" in command and token in command:
+            os.kill(int(pid), signal.SIGKILL)
+"""
+
+
+def batch_processes(tmp: Path) -> list[int]:
+    """Live processes of the batches run with TMPDIR=`tmp`: the batch, its pool processes, fork
+    servers (their environment) and sandboxes (their working directories)."""
+    found = set(processes_under(tmp))
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/environ", "rb") as handle:
+                if f"TMPDIR={tmp}\0".encode() in handle.read():
+                    found.add(int(name))
+        except (OSError, ValueError):
+            pass
+    return sorted(processes_alive(sorted(found - {os.getpid()})))
+
+
+@pytest.mark.slow
+def test_a_notebook_that_kills_the_grader_is_found_on_resume(tmp_path, grader_tmp):
+    """Issue 25, without namespaces (`--isolation off`): a cell that SIGKILLs the batch's
+    process ends the batch, and every rerun used to die on it again. Now the run it kills leaves
+    it marked in flight: the rerun grades it after the others, alone; killed again alone, the
+    next rerun makes it an error row that says why, and the batch ends (exit 1) with the correct
+    notebooks graded once. No process of a killed batch outlives it."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    out = tmp_path / "grades"
+    nbformat.write(notebook(KILLER.format(token=str(out)), "print('not reached')"),
+                   subs / "kills_the_grader.ipynb")
+    for name in ("reference", "correct_if_elif"):
+        shutil.copy(SUBMISSIONS / f"{name}.ipynb", subs)
+    command = grader_command(str(subs), "--out", str(out), "--workers", "2", "--isolation", "off")
+    statuses, graded_at, outputs = [], [], []
+    for attempt in range(3):
+        log = tmp_path / f"run{attempt}.log"  # a file, not a pipe: a leftover cannot hold it open
+        with log.open("w") as handle:
+            run = subprocess.run(command, cwd=ROOT, env=grader_env(grader_tmp), stdout=handle,
+                                 stderr=subprocess.STDOUT, timeout=600)
+        statuses.append(run.returncode)
+        outputs.append(log.read_text())
+        graded_at.append(_rows(out / "gradebook.sqlite"))
+        settle = time.monotonic() + 15  # a killed batch's pool, fork servers and kernels end with it
+        while batch_processes(grader_tmp) and time.monotonic() < settle:
+            time.sleep(0.2)
+        left = batch_processes(grader_tmp)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert left == [], f"left behind by the batch ({statuses}): {left}"
+        if run.returncode != -signal.SIGKILL:
+            break
+    assert statuses[0] == -signal.SIGKILL, outputs[0][-2000:]  # the attack works: run 1 dies
+    assert statuses[-1] == 1, (statuses, outputs[-1][-3000:])
+    assert "kills_the_grader was being graded when the previous run died" in outputs[1]
+    grades = {s["submission"]: s for s in json.loads((out / "grades.json").read_text())["submissions"]}
+    for name in ("reference", "correct_if_elif"):
+        assert grades[name]["status"] == "graded", grades[name]
+        assert grades[name]["score"] == grades[name]["max_score"], grades[name]
+        assert graded_at[-1][name] == next(rows[name] for rows in graded_at if name in rows)  # once
+    killer = grades["kills_the_grader"]
+    assert killer["status"] == "error" and killer["error"].startswith(
+        "Not graded: the grader was killed twice while it graded this notebook, the last time "
+        "with no other notebook being graded"), killer
+    assert "(--isolation off)" in killer["error"]
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM in_flight").fetchone() == (0,)
