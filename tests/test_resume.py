@@ -74,3 +74,84 @@ def test_the_culprit_sentence_says_what_happened_and_what_to_do():
     message = culprit_message(3, "--isolation off")
     assert "killed 3 times" in message and "the last time with no other notebook being graded" in message
     assert "(--isolation off)" in message and "docs/sandbox.md" in message and "os.kill" in message
+
+
+# The rule inside a batch: grading replaced by a stand-in that marks each job as `grade_one` does
+# (no kernel, milliseconds), so what the batch orders, records and leaves marked is seen whole.
+
+def _batch(tmp_path, monkeypatch, marks: dict[str, tuple[int, bool]], sandbox: dict | None = None,
+           interrupt: str | None = None):
+    import grader.batch as batch
+    from grader.pipeline import Options
+    from grader.results.gradebook import Gradebook
+    from grader.results.model import SubmissionResult
+    from grader.sandbox.process import Limits
+    from tests.helpers import notebook
+
+    import nbformat
+
+    subs = tmp_path / "subs"
+    if not subs.exists():  # a rerun: the same files
+        subs.mkdir()
+        for name in ("ann", "bob", "cid", "dan"):
+            nbformat.write(notebook(f"print({name!r})"), subs / f"{name}.ipynb")
+    graded: list[tuple[str, bool]] = []
+
+    def serially(jobs, options, out_dir, mark):
+        for job in jobs:
+            mark.started(job)
+            graded.append((job.name, mark.alone))
+            if job.name == interrupt:
+                raise KeyboardInterrupt
+            yield job, SubmissionResult(job.name, job.sha256, checks=[])
+
+    monkeypatch.setattr(batch, "_serially", serially)
+    options = Options(fl_round="off", limits=Limits(isolation="auto" if sandbox else "off"))
+    if sandbox:
+        monkeypatch.setattr(batch, "isolation_status", lambda: sandbox)
+    out = tmp_path / "out"
+    jobs, _ = batch.plan([subs])
+    fingerprint = batch.dataclasses.replace(options, limits=options.limits.hiding(
+        *batch.batch_hidden(out, [subs]))).fingerprint()
+    with Gradebook(out / batch.GRADEBOOK) as book:
+        for job in jobs:
+            if job.name in marks:
+                attempts, alone = marks[job.name]
+                for _ in range(attempts):
+                    book.started(job.name, job.sha256, fingerprint, alone)
+    run = None
+    try:
+        run = batch.grade_batch([subs], out, options, workers=1)
+    except KeyboardInterrupt:
+        pass
+    with Gradebook(out / batch.GRADEBOOK) as book:
+        left = {mark.submission: mark.attempts for mark in book.left_in_flight(fingerprint).values()}
+    return run, graded, left
+
+
+def test_a_batch_grades_what_was_in_flight_last_and_records_the_culprit(tmp_path, monkeypatch):
+    from grader.batch import exit_status
+
+    run, graded, left = _batch(tmp_path, monkeypatch, {"bob": (1, False), "cid": (2, True)})
+    assert graded == [("ann", True), ("dan", True), ("bob", True)]  # cid is not graded again
+    rows = {sub.submission: sub for sub in run.submissions}
+    assert rows["cid"].status == "error" and rows["cid"].fault == "submission"
+    assert rows["cid"].error.startswith("Not graded: the grader was killed twice")
+    assert [note.kind for note in run.notes] == ["in_flight"] and "bob" in run.notes[0].message
+    assert left == {} and exit_status(run) == 1
+    assert (tmp_path / "out" / "feedback").exists()
+    again, graded, _ = _batch(tmp_path, monkeypatch, {})  # the culprit's row is kept
+    assert graded == [] and exit_status(again) == 1 and again.notes == []
+
+
+def test_with_pid_namespaces_the_batch_grades_it_last_and_never_blames_it(tmp_path, monkeypatch):
+    run, graded, left = _batch(tmp_path, monkeypatch, {"bob": (1, False), "cid": (2, True)},
+                               sandbox=CONTAINED)
+    assert graded == [("ann", True), ("dan", True), ("bob", True), ("cid", True)]
+    assert all(sub.status == "graded" for sub in run.submissions) and left == {}
+
+
+def test_a_batch_interrupted_cleanly_drops_its_own_marks_and_keeps_a_dead_runs(tmp_path, monkeypatch):
+    run, graded, left = _batch(tmp_path, monkeypatch, {"cid": (1, False)}, interrupt="bob")
+    assert run is None and graded == [("ann", True), ("bob", True)]
+    assert left == {"cid": 1}  # not reached: still the dead run's suspect; bob's mark is gone
