@@ -173,12 +173,7 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_anything(tmp_path, gra
     assert not (out / "grades.json").exists()  # exports come at the end
 
     # sandboxes of the killed grader do not outlive it for long (their pipes and sockets closed)
-    settle = time.monotonic() + 15
-    while processes_under(grader_tmp) and time.monotonic() < settle:
-        time.sleep(0.2)
-    left = processes_under(grader_tmp)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
+    left = left_behind(grader_tmp)
     assert left == [], f"left behind by the killed grader: {left}"
 
     second = subprocess.run(command, cwd=ROOT, env=grader_env(grader_tmp), capture_output=True,
@@ -298,6 +293,17 @@ def batch_processes(tmp: Path) -> list[int]:
     return sorted(processes_alive(sorted(found - {os.getpid()})))
 
 
+def left_behind(tmp: Path, seconds: float = 15) -> list[int]:
+    """`batch_processes(tmp)` still alive after up to `seconds` (then killed: the test's own)."""
+    settle = time.monotonic() + seconds
+    while batch_processes(tmp) and time.monotonic() < settle:
+        time.sleep(0.2)
+    left = batch_processes(tmp)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
 @pytest.mark.slow
 def test_a_notebook_that_kills_the_grader_is_found_on_resume(tmp_path, grader_tmp):
     """Issue 25, without namespaces (`--isolation off`): a cell that SIGKILLs the batch's
@@ -322,12 +328,7 @@ def test_a_notebook_that_kills_the_grader_is_found_on_resume(tmp_path, grader_tm
         statuses.append(run.returncode)
         outputs.append(log.read_text())
         graded_at.append(_rows(out / "gradebook.sqlite"))
-        settle = time.monotonic() + 15  # a killed batch's pool, fork servers and kernels end with it
-        while batch_processes(grader_tmp) and time.monotonic() < settle:
-            time.sleep(0.2)
-        left = batch_processes(grader_tmp)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
+        left = left_behind(grader_tmp)  # a killed batch's pool, fork servers and kernels end with it
         assert left == [], f"left behind by the batch ({statuses}): {left}"
         if run.returncode != -signal.SIGKILL:
             break
