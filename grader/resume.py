@@ -57,7 +57,8 @@ def suspect_note(name: str, mark: InFlight) -> str:
 @dataclass
 class Resume:
     """The batch's jobs in the order a rerun grades them: `first` as usual, then `suspects`
-    one at a time; `culprits` are not graded again (`message` is their error row's)."""
+    one at a time; `culprits` (job, message) are not graded again: `message` is their error
+    row's. `notes`: one sentence for the instructor per suspect and culprit."""
 
     first: list
     suspects: list
@@ -69,7 +70,7 @@ def resume(jobs: list[J], marks: dict[str, InFlight], sandbox: dict) -> Resume:
     """Split `jobs` (still to grade) by what the previous run left in flight (`marks`, by
     content hash; `Gradebook.left_in_flight`) and by what this run's sandbox isolates."""
     why = pid_namespace_missing(sandbox)
-    first, suspects, culprits, notes = [], [], [], []
+    first, suspects, culprits = [], [], []
     for job in jobs:
         mark = marks.get(job.sha256) if job.sha256 else None
         if mark is None:
@@ -78,8 +79,9 @@ def resume(jobs: list[J], marks: dict[str, InFlight], sandbox: dict) -> Resume:
             culprits.append((job, culprit_message(mark.attempts, why)))
         else:
             suspects.append(job)
-            notes.append(suspect_note(job.name, mark))
     # fewest failed attempts first: a notebook that was merely graded beside the culprit gets
     # its turn before the culprit's, which may end the batch again
-    order = sorted(range(len(suspects)), key=lambda i: (marks[suspects[i].sha256].attempts, i))
-    return Resume(first, [suspects[i] for i in order], culprits, [notes[i] for i in order])
+    suspects.sort(key=lambda job: marks[job.sha256].attempts)
+    notes = [suspect_note(job.name, marks[job.sha256]) for job in suspects]
+    notes += [f"{job.name}: {message}" for job, message in culprits]
+    return Resume(first, suspects, culprits, notes)

@@ -53,6 +53,7 @@ def test_killed_again_while_alone_without_pid_namespaces_is_the_culprit(sandbox)
     assert [job for job, _ in order.culprits] == [JOBS[1]]
     assert order.suspects == [JOBS[3], JOBS[2]]  # once alone, or never alone: not blamed yet
     message = order.culprits[0][1]
+    assert order.notes[-1] == f"bob: {message}"
     assert message.startswith("Not graded: the grader was killed twice while it graded this notebook")
     assert pid_namespace_missing(sandbox) in message
 
@@ -137,7 +138,8 @@ def test_a_batch_grades_what_was_in_flight_last_and_records_the_culprit(tmp_path
     rows = {sub.submission: sub for sub in run.submissions}
     assert rows["cid"].status == "error" and rows["cid"].fault == "submission"
     assert rows["cid"].error.startswith("Not graded: the grader was killed twice")
-    assert [note.kind for note in run.notes] == ["in_flight"] and "bob" in run.notes[0].message
+    assert [note.kind for note in run.notes] == ["in_flight"] * 2 and "bob" in run.notes[0].message
+    assert run.notes[1].message == f"cid: {rows['cid'].error}"
     assert left == {} and exit_status(run) == 1
     assert (tmp_path / "out" / "feedback").exists()
     again, graded, _ = _batch(tmp_path, monkeypatch, {})  # the culprit's row is kept

@@ -123,7 +123,7 @@ class NoteKind(StrEnum):
     FILE = "file"  # a file of the download: not a notebook, no platform name, one of several
     UNKNOWN_STUDENT = "unknown_student"  # a submission whose student the gradebook does not know
     NO_SUBMISSION = "no_submission"  # a student of the gradebook without a submission
-    IN_FLIGHT = "in_flight"  # being graded when the previous run died: graded alone, last
+    IN_FLIGHT = "in_flight"  # being graded when a previous run died: graded alone, last, or blamed
 
 
 @dataclass(frozen=True)
