@@ -113,19 +113,25 @@ def test_killing_the_batch_ends_its_whole_process_tree(tmp_path):
     batch = subprocess.Popen([sys.executable, "-m", "grader", "grade", folder, "--out",
                               tmp_path / "out", "--fl-round", "off", "--workers", "2"],
                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        tree: list[psutil.Process] = []
-        while time.monotonic() < deadline:  # both grading processes and their fork servers
-            tree = psutil.Process(batch.pid).children(recursive=True)
-            if sum("worker.py" in " ".join(p.cmdline()) for p in tree if p.is_running()) >= 2:
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail("the batch never started two fork servers")
-    except psutil.Error:
-        pytest.fail("the batch ended before it could be killed")
+
+    def command(process: psutil.Process) -> str:
+        try:  # a short-lived child may end (or be a zombie) between listing and reading it
+            return " ".join(process.cmdline())
+        except psutil.Error:
+            return ""
+
+    deadline = time.monotonic() + 120
+    tree: list[psutil.Process] = []
+    while time.monotonic() < deadline:  # both grading processes and their fork servers
+        if batch.poll() is not None:
+            pytest.fail("the batch ended before it could be killed")
+        tree = psutil.Process(batch.pid).children(recursive=True)
+        if sum("worker.py" in command(p) for p in tree) >= 2:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the batch never started two fork servers")
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
     _, alive = psutil.wait_procs(tree, timeout=10)  # not after their current notebooks
-    assert alive == [], [" ".join(p.cmdline())[:120] for p in alive]
+    assert alive == [], [command(p)[:120] for p in alive]
