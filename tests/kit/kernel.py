@@ -47,7 +47,7 @@ class SharedKernel:
         from edge_ai_w5_selfcheck.terminal import (check_source, federated_names, parse,
                                                    prepared_source, standin_source)
 
-        work = tempfile.mkdtemp(prefix="kit-nb-")
+        work = tempfile.mkdtemp(prefix="nb-", dir=self._sockets)  # removed with the kernel
         self.run(f"%reset -f\nimport os as _os\n_os.chdir({work!r})")
         self.run(standin_source())
         cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
