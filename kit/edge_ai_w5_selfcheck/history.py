@@ -11,17 +11,16 @@ input history (IPython's `In`), as the terminal mode says it from the cells it r
 Standard library only; `bound_names` parses each cell as IPython transformed it."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterable
 
-from edge_ai_w5_selfcheck.terminal import KAGGLE_INPUT, LAYOUT, bound_names
+from edge_ai_w5_selfcheck.terminal import KAGGLE_INPUT, LAYOUT, bound_names, inputs_missing
 
 WHAT_TO_DO = ("attach the course datasets (on Kaggle), or check from a terminal with "
               f"`python -m edge_ai_w5_selfcheck NOTEBOOK.ipynb --data DIR` (DIR: {LAYOUT})")
 
 
 def inputs_here() -> bool:
-    return Path(KAGGLE_INPUT).is_dir()
+    return not inputs_missing(None)
 
 
 def history(ns: dict) -> list[str]:
@@ -33,12 +32,11 @@ def history(ns: dict) -> list[str]:
     return cells
 
 
-def _last_binding(cells: list[str], name: str) -> int:
-    """The execution count of the latest cell that binds `name`, or 0."""
-    for count in range(len(cells) - 1, 0, -1):
-        if name in bound_names(cells[count]):
-            return count
-    return 0
+def _last_binding(bindings: list[set], name: str) -> int:
+    """The execution count of the latest cell that binds `name` (`bindings`: the names each
+    cell of the history binds), or 0."""
+    return next((count for count in range(len(bindings) - 1, 0, -1) if name in bindings[count]),
+                0)
 
 
 def reasons(ns: dict, needed: Iterable[str], inputs: bool) -> tuple[dict, dict, str]:
@@ -49,8 +47,10 @@ def reasons(ns: dict, needed: Iterable[str], inputs: bool) -> tuple[dict, dict, 
     failed: dict = {}
     if not cells:
         return unchecked, failed, ""
-    for name in dict.fromkeys(n for n in needed if n not in ns):
-        count = _last_binding(cells, name)
+    missing = list(dict.fromkeys(n for n in needed if n not in ns))
+    bindings = [bound_names(cell) for cell in cells] if missing else []  # each cell parsed once
+    for name in missing:
+        count = _last_binding(bindings, name)
         if not count:
             failed[name] = (f"`{name}` is not defined in this kernel: no cell run so far defines "
                             "it. Run the notebook from the top (Run All), then check() again; "

@@ -73,8 +73,8 @@ def test_in_a_real_kernel_without_the_inputs_check_says_not_checked(kit_data_fil
     README shows it."""
     kernel = SharedKernel(kernel_env(kit_data_file), cell_timeout=120)
     try:
-        kernel.run(f"import edge_ai_w5_selfcheck.history as _h\n"
-                   f"_h.KAGGLE_INPUT = {str(tmp_path / 'kaggle' / 'input')!r}")
+        kernel.run(f"import edge_ai_w5_selfcheck.terminal as _t\n"
+                   f"_t.KAGGLE_INPUT = {str(tmp_path / 'kaggle' / 'input')!r}")
         kernel.run("MY_RANDOM_SEED = 20010917")
         kernel.run(NEEDS_INPUTS)
         out = kernel.run("import json\n"
