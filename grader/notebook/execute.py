@@ -287,14 +287,13 @@ async def _execute(nb, run_dir, env, limits, cell_timeout, total_timeout, max_ou
         try:
             async with client.async_setup_kernel():
                 started = True  # the kernel answered kernel_info: from here on, student code runs
-                dog = (Watchdog(client.kc, stall_timeout, getattr(km.provisioner, "pid", None))
-                       if stall_timeout else None)
+                pgid = getattr(km.provisioner, "pid", None)  # the kernel leads its process group
+                dog = Watchdog(client.kc, stall_timeout, pgid) if stall_timeout else None
                 watching = asyncio.ensure_future(dog.watch()) if dog else None
                 if watching is not None:
                     watching.add_done_callback(stalled)
                 try:
-                    await _run_cells(client, nb, run, dog, cell_timeout,
-                                     getattr(km.provisioner, "pid", None))
+                    await _run_cells(client, nb, run, dog, cell_timeout, pgid)
                 finally:
                     if watching is not None:
                         watching.cancel()
