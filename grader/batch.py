@@ -11,8 +11,9 @@ fault row ("not graded"), and `GradingRun.stopped` holds the reason; when nothin
 graded at all, `grade_batch` raises `GraderBroken` and writes no student row. Grader faults are
 never kept in the gradebook. A submission that was being graded when a previous run died (its
 gradebook mark is still there) is graded after all the others, alone, or, where student code
-could have killed the grader, becomes an error row (`grader.resume`). Exit statuses (`exit_status`): 0 all graded, 1 some files could not be
-graded (their fault), 2 the grader could not grade (a canary failed, or grader faults).
+could have killed the grader, becomes an error row (`grader.resume`). Exit statuses
+(`exit_status`): 0 all graded, 1 some files could not be graded (their fault), 2 the grader could
+not grade (a canary failed, or grader faults).
 """
 from __future__ import annotations
 
